@@ -1,0 +1,117 @@
+"""Declarative table layout shared by every adapter.
+
+An aggregate is stored as one row: tenant_id, id, version, the JSON body (the source of truth) and
+indexed columns projected from it for filtering. Child tables hold append-style facts projected
+from an aggregate (stage changes, ledger entries) so analytics can run in SQL. DDL for each
+dialect is generated from these declarations; migrations are versioned and recorded.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from attrs import field, frozen
+
+__all__ = [
+    "AggregateTable",
+    "ChildTable",
+    "Column",
+    "Migration",
+    "portable_value",
+]
+
+ColumnType = Literal["text", "int", "timestamp", "date", "bool"]
+
+
+@frozen
+class Column:
+    """An indexed column of an aggregate table, computed from the aggregate by `get`."""
+
+    name: str
+    type: ColumnType
+    get: Callable[[Any], Any]
+
+
+@frozen
+class ChildTable:
+    """Rows projected from an aggregate; primary key (tenant_id, parent_id, seq)."""
+
+    name: str
+    columns: tuple[tuple[str, ColumnType], ...]
+    rows: Callable[[Any], Iterable[tuple[Any, ...]]]
+
+
+@frozen
+class AggregateTable:
+    name: str
+    cls: type
+    kind: str
+    columns: tuple[Column, ...] = ()
+    children: tuple[ChildTable, ...] = ()
+    column_names: frozenset[str] = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "column_names", frozenset(c.name for c in self.columns) | {"id"})
+
+
+@frozen
+class Migration:
+    """One step of the schema: tables to create and any extra statements per dialect."""
+
+    version: int
+    description: str
+    tables: tuple[AggregateTable, ...] = ()
+    statements: Mapping[str, tuple[str, ...]] = field(factory=dict)
+
+
+def portable_value(value: Any) -> Any:
+    """A value as the memory and SQLite adapters store and compare it.
+
+    Timestamps become fixed-width UTC text, so text order is time order.
+    """
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+_TYPES: dict[str, dict[str, str]] = {
+    "sqlite": {"text": "TEXT", "int": "INTEGER", "timestamp": "TEXT", "date": "TEXT", "bool": "INTEGER"},
+    "postgres": {
+        "text": "TEXT",
+        "int": "NUMERIC(38, 0)",
+        "timestamp": "TIMESTAMPTZ",
+        "date": "DATE",
+        "bool": "BOOLEAN",
+    },
+}
+
+
+def table_ddl(table: AggregateTable, dialect: str) -> list[str]:
+    types = _TYPES[dialect]
+    cols = "".join(f", {c.name} {types[c.type]}" for c in table.columns)
+    statements = [
+        f"CREATE TABLE {table.name} (tenant_id TEXT NOT NULL, id TEXT NOT NULL, "
+        f"version INTEGER NOT NULL, body TEXT NOT NULL{cols}, PRIMARY KEY (tenant_id, id))"
+    ]
+    statements += [
+        f"CREATE INDEX ix_{table.name}_{c.name} ON {table.name} (tenant_id, {c.name})"
+        for c in table.columns
+    ]
+    for child in table.children:
+        child_cols = "".join(f", {name} {types[t]}" for name, t in child.columns)
+        statements.append(
+            f"CREATE TABLE {child.name} (tenant_id TEXT NOT NULL, parent_id TEXT NOT NULL, "
+            f"seq INTEGER NOT NULL{child_cols}, PRIMARY KEY (tenant_id, parent_id, seq), "
+            f"FOREIGN KEY (tenant_id, parent_id) REFERENCES {table.name} (tenant_id, id) "
+            "ON DELETE CASCADE)"
+        )
+    return statements

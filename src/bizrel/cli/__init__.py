@@ -1,0 +1,5 @@
+"""The `bizrel` command line."""
+
+from bizrel.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,54 @@
+"""Domain events and the in-process message bus.
+
+Aggregates record events while they change; the unit of work hands them to the bus only after the
+transaction has committed, so a handler never sees an event whose change was rolled back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from attrs import field, frozen
+
+from bizrel.core.clock import utc
+from bizrel.core.ids import TenantId, new_id
+
+__all__ = ["DomainEvent", "Handler", "MessageBus"]
+
+
+@frozen(kw_only=True)
+class DomainEvent:
+    """Something that happened in the domain. Subclasses add their own fields."""
+
+    tenant_id: TenantId
+    occurred_at: datetime = field(converter=lambda v: utc(v, "occurred_at"))
+    event_id: str = field(factory=new_id)
+
+    @classmethod
+    def type_name(cls) -> str:
+        return f"{cls.__module__}:{cls.__qualname__}"
+
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[Any], None]
+
+
+class MessageBus:
+    """Routes each event to the handlers subscribed to its class or any of its base classes."""
+
+    def __init__(self) -> None:
+        self._handlers: defaultdict[type[DomainEvent], list[Handler]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
+        self._handlers[event_type].append(handler)
+
+    def handlers_for(self, event: DomainEvent) -> list[Handler]:
+        return [h for cls in type(event).__mro__ for h in self._handlers.get(cls, ())]  # type: ignore[call-overload]
+
+    def publish(self, events: Iterable[DomainEvent]) -> None:
+        for event in events:
+            for handler in self.handlers_for(event):
+                handler(event)
