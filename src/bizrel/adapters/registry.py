@@ -1,7 +1,7 @@
 """The ordered schema migrations every SQL adapter applies on open (recorded in schema_version).
 
 Version ranges are reserved per area so that work on different contexts never collides:
-1-9 foundation and sales process, 10-19 customer, 20-29 loyalty, 30-39 sales process,
+1-9 foundation, 10-19 customer, 20-29 loyalty, 30-39 sales process,
 40-49 sales performance, 50-59 bridge, 60-69 security.
 """
 
@@ -11,5 +11,12 @@ from bizrel.adapters import tables
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
+    # foundation
     Migration(1, "outbox, pipelines and opportunities", tables=(tables.PIPELINES, tables.OPPORTUNITIES)),
+    # customer management (10-19)
+    # loyalty (20-29)
+    # sales process (30-39)
+    # sales performance (40-49)
+    # bridge (50-59)
+    # security (60-69)
 )

@@ -233,6 +233,9 @@ class StoreUnitOfWork:
 
     # -- repositories -----------------------------------------------------------------------------
     # One property per aggregate, so the class satisfies each context's protocol structurally.
+    # Grouped by area; keep each area's properties under its own heading.
+
+    # -- sales: pipeline and opportunities --
 
     @property
     def pipelines(self) -> TableRepository[Pipeline]:
@@ -241,4 +244,14 @@ class StoreUnitOfWork:
     @property
     def opportunities(self) -> TableRepository[Opportunity]:
         return self.repository(tables.OPPORTUNITIES)
+
+    # -- customer management --
+
+    # -- loyalty --
+
+    # -- sales process --
+
+    # -- sales performance --
+
+    # -- bridge --
 

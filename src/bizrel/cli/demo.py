@@ -47,7 +47,14 @@ class DemoExists(BizrelError):
 
 Chapter = Callable[[Story], None]
 
-CHAPTERS: tuple[tuple[str, Chapter], ...] = (("sales", demo_sales.run),)
+CHAPTERS: tuple[tuple[str, Chapter], ...] = (
+    # sales process
+    ("sales", demo_sales.run),
+    # sales performance
+    # customer management
+    # loyalty
+    # bridge
+)
 
 
 def run(*, db: str, seed: int, fresh: bool, out: TextIO) -> None:

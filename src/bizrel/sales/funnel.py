@@ -8,26 +8,17 @@ the next is reached(next) / reached(this). Win rate is over closed deals only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from attrs import frozen
 
 from bizrel.core.errors import CurrencyMismatch, ValidationError
 from bizrel.core.money import Currency, Money
+from bizrel.core.numbers import ratio
 from bizrel.core.report import html_table, text_table
 from bizrel.sales.pipeline import Opportunity, OpportunityStatus, Pipeline
 
 __all__ = ["FunnelReport", "FunnelStage", "funnel"]
-
-_RATE = Decimal("0.0001")
-
-
-def ratio(part: int, whole: int) -> Decimal | None:
-    """part / whole rounded half-even to 4 places (None when whole is 0)."""
-    if whole == 0:
-        return None
-    return (Decimal(part) / Decimal(whole)).quantize(_RATE, rounding=ROUND_HALF_EVEN)
-
 
 @frozen
 class FunnelStage:
