@@ -20,7 +20,6 @@ from bizrel.sales.pipeline import Opportunity, OpportunityStatus, Pipeline
 
 __all__ = ["FunnelReport", "FunnelStage", "funnel"]
 
-
 @frozen
 class FunnelStage:
     stage: str
@@ -76,9 +75,7 @@ def _pct(value: Decimal | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
 
 
-def funnel(
-    pipeline: Pipeline, opportunities: Iterable[Opportunity], currency: str | Currency | None = None
-) -> FunnelReport:
+def funnel(pipeline: Pipeline, opportunities: Iterable[Opportunity], currency: str | Currency | None = None) -> FunnelReport:
     """The funnel of one pipeline; every amount must be in one currency (the first seen, or `currency`)."""
     n = len(pipeline.stages)
     reached = [0] * (n + 1)  # last slot: won
