@@ -21,6 +21,7 @@ from bizrel.core.clock import Clock
 from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
+from bizrel.core.uow import Cmp
 from bizrel.sales import Opportunity, Pipeline
 
 if TYPE_CHECKING:
@@ -101,7 +102,15 @@ class TableRepository(Generic[A]):
         for name in [*filters, *([order_by.lstrip("-")] if order_by else [])]:
             if name not in known:
                 raise ValidationError("filter", name, f"not an indexed field of {self._table.kind}: {sorted(known)}")
-        return [(name, self._uow._normalize(value)) for name, value in filters.items()]
+        return [(name, self._normalized(value)) for name, value in filters.items()]
+
+    def _normalized(self, condition: Any) -> Any:
+        normalize = self._uow._normalize
+        if isinstance(condition, Cmp):
+            if condition.op == "in":
+                return Cmp("in", tuple(normalize(v) for v in condition.value))
+            return Cmp(condition.op, normalize(condition.value))
+        return normalize(condition)
 
     def _track(self, id: str, version: int, body: str) -> A:
         data = json.loads(body)
