@@ -291,3 +291,4 @@ __all__ += [
     "target_attainment",
     "void_instalment",
 ]
+__all__.sort()  # one sorted public list, whichever area's block added the names

@@ -170,7 +170,11 @@ def _end_of(day: date | None) -> datetime | None:
     """The instant after the last moment of a day (UTC): 'as of a day' includes the whole day."""
     if day is None:
         return None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    return _midnight(day) + timedelta(days=1)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @define(kw_only=True)
@@ -459,7 +463,7 @@ class Contract(Aggregate):
                 self.reminders.append(Reminder(inst.number, level, as_of))
             event = InstalmentOverdue(
                 tenant_id=self.tenant_id,
-                occurred_at=_end_of(as_of) - timedelta(microseconds=1),  # type: ignore[operator]
+                occurred_at=_midnight(as_of),
                 contract_id=self.id,
                 owner_id=self.owner_id,
                 account_name=self.account_name,
