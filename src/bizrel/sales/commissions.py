@@ -583,6 +583,13 @@ def commission_statement(
 # -- clawbacks -----------------------------------------------------------------------------------
 
 
+def _reason(value: object) -> ClawbackReason:
+    try:
+        return ClawbackReason(value)
+    except ValueError:
+        raise ValidationError("reason", value, f"one of {[r.value for r in ClawbackReason]}") from None
+
+
 def _won_at(value: object) -> datetime:
     return utc(value, "won_at")
 
@@ -601,7 +608,7 @@ class ClawbackRequested(DomainEvent):
     """
 
     deal_id: str
-    reason: ClawbackReason = field(converter=ClawbackReason)
+    reason: ClawbackReason = field(converter=_reason)
     won_at: datetime = field(converter=_won_at)
     refunded: Money | None = None
     deal_amount: Money | None = None
