@@ -583,7 +583,7 @@ def commission_statement(
 # -- clawbacks -----------------------------------------------------------------------------------
 
 
-def _reason(value: object) -> ClawbackReason:
+def _reason(value: str) -> ClawbackReason:
     try:
         return ClawbackReason(value)
     except ValueError:

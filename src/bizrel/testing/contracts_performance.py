@@ -16,6 +16,7 @@ import pytest
 from bizrel.adapters.store import Store
 from bizrel.core.clock import Clock, FixedClock
 from bizrel.core.errors import ConcurrencyConflict, CurrencyMismatch, InvariantViolation, NotFound, ValidationError
+from bizrel.core.ids import TenantId
 from bizrel.core.money import Money
 from bizrel.core.periods import Period
 from bizrel.sales import (
@@ -53,8 +54,8 @@ Q1 = Period.quarter(2026, 1)
 _tenants = itertools.count()
 
 
-def fresh_tenant() -> str:
-    return f"perf-tenant-{next(_tenants)}"
+def fresh_tenant() -> TenantId:
+    return TenantId(f"perf-tenant-{next(_tenants)}")
 
 
 class PerformanceStoreContract(abc.ABC):
