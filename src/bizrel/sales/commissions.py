@@ -128,8 +128,8 @@ class Bracket:
 
     @property
     def label(self) -> str:
-        upper = "" if self.upper is None else f"{self.upper * 100:g}%"
-        return f"{self.lower * 100:g}%-{upper or '...'}"
+        upper = "..." if self.upper is None else f"{(self.upper * 100).normalize():f}%"
+        return f"{(self.lower * 100).normalize():f}%-{upper}"
 
     def contains(self, attainment: Fraction) -> bool:
         return Fraction(self.lower) <= attainment and (self.upper is None or attainment < Fraction(self.upper))

@@ -248,27 +248,28 @@ def target_attainment(
 ) -> AttainmentReport:
     """Attainment of the stored targets of one metric, kind and period.
 
-    Bookings come from won opportunities, collections from payments on contracts. Team targets
+    Actuals count what happened before `as_of`. Bookings come from won opportunities, collections
+    from payments on contracts; a rep's targets from several teams add up. Team targets
     are credited through the organisation: a deal counts for the team the rep was in on the day it
     closed (or the payment arrived), and for every team above it.
     """
     metric, kind = Metric(metric), OwnerKind(owner_kind)
     if metric not in (Metric.BOOKINGS, Metric.COLLECTIONS):
         raise ValidationError("metric", metric.value, "actuals are derived for bookings and collections only")
-    targets = {
-        t.owner_id: t.value
-        for t in uow.targets.list(metric=metric, owner_kind=kind, period_start=period.start, period_kind=period.kind)
-        if t.period == period
-    }
+    targets = _targets_by_owner(uow, metric, kind, period)
     org = uow.organisations.get(org_id) if org_id is not None else None
     if kind is OwnerKind.TEAM and org is None:
         raise ValidationError("org_id", org_id, "team attainment needs the organisation")
     credit = org.team_of if kind is OwnerKind.TEAM and org is not None else None
     currency = next((v.currency for v in targets.values() if isinstance(v, Money)), None)
-    if metric is Metric.BOOKINGS:
-        actuals = bookings(_booking_records(uow, splits or {}), period, credit=credit, currency=currency)
+    if as_of <= period.start:
+        actuals: dict[str, Money] = {}
     else:
-        actuals = collections_received(_payment_records(uow), period, credit=credit, currency=currency)
+        so_far = Period(period.start, min(as_of, period.end), period.kind)  # what happened before as_of
+        if metric is Metric.BOOKINGS:
+            actuals = bookings(_booking_records(uow, splits or {}), so_far, credit=credit, currency=currency)
+        else:
+            actuals = collections_received(_payment_records(uow), so_far, credit=credit, currency=currency)
     if org is not None and kind is OwnerKind.TEAM:
         rolled: dict[str, Money] = {}
         for team_id, amount in actuals.items():
@@ -293,12 +294,22 @@ def create_commission_plan(uow: PerformanceUnitOfWork, *, id: str | None = None,
     return plan
 
 
+def _targets_by_owner(
+    uow: PerformanceUnitOfWork, metric: Metric, kind: OwnerKind, period: Period, owner_id: str | None = None
+) -> dict[str, TargetValue]:
+    """Stored targets of a period per owner; a rep who moved teams has one per team, and they add up."""
+    filters: dict[str, Any] = {} if owner_id is None else {"owner_id": owner_id}
+    out: dict[str, TargetValue] = {}
+    for t in uow.targets.list(metric=metric, owner_kind=kind, period_start=period.start, order_by="id", **filters):
+        if t.period == period:
+            out[t.owner_id] = roll_up([out[t.owner_id], t.value], t.zero()) if t.owner_id in out else t.value
+    return dict(sorted(out.items()))
+
+
 def _plan_target(uow: PerformanceUnitOfWork, plan: CommissionPlan, rep_id: str, period: Period) -> Money | None:
     metric = Metric.BOOKINGS if plan.payout_basis is PayoutBasis.BOOKING else Metric.COLLECTIONS
-    for t in uow.targets.list(metric=metric, owner_kind=OwnerKind.REP, owner_id=rep_id, period_start=period.start):
-        if t.period == period and isinstance(t.value, Money):
-            return t.value
-    return None
+    value = _targets_by_owner(uow, metric, OwnerKind.REP, period, rep_id).get(rep_id)
+    return value if isinstance(value, Money) else None
 
 
 def issue_statement(
