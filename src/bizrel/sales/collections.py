@@ -304,13 +304,22 @@ class Contract(Aggregate):
 
     def receivables(self, as_of: date) -> list[tuple[Instalment, Money]]:
         """Open receivables on a day: unpaid parts of live instalments billed by then (invoiced or due)."""
+        until = _end_of(as_of)
+        assert until is not None
+        paid: dict[int, int] = {}
+        for a in self.applications:
+            if a.at < until:
+                paid[a.instalment] = paid.get(a.instalment, 0) + a.amount.to_minor()
+        invoiced: dict[int, date] = {}
+        for invoice in self.invoices:
+            invoiced[invoice.instalment] = min(invoice.issued_on, invoiced.get(invoice.instalment, invoice.issued_on))
         out = []
         for inst in self.instalments:
-            if inst.voided_at is not None or self.billed_on(inst.number) > as_of:
+            if inst.voided_at is not None or min(inst.due, invoiced.get(inst.number, inst.due)) > as_of:
                 continue
-            left = self.outstanding(inst.number, as_of)
-            if left.amount > 0:
-                out.append((inst, left))
+            left = inst.amount.to_minor() - paid.get(inst.number, 0)
+            if left > 0:
+                out.append((inst, Money.from_minor(left, self.currency)))
         return out
 
     @property

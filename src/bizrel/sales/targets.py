@@ -9,6 +9,7 @@ their history: the value on any day is the latest revision effective by then.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -164,6 +165,12 @@ def _percentages(value: object) -> tuple[Decimal, ...]:
     return items
 
 
+@functools.lru_cache(maxsize=512)
+def _months(period: Period) -> tuple[Period, ...]:
+    """A period's months (cached: spreading many targets over one year reuses them)."""
+    return tuple(period.months())
+
+
 @frozen
 class SeasonalDistribution:
     """Twelve monthly percentages in fiscal order (the first is the fiscal year's first month).
@@ -181,11 +188,12 @@ class SeasonalDistribution:
         return cls(tuple(Decimal(h).scaleb(-2) for h in hundredths), calendar or FiscalCalendar())
 
     def percentage(self, day: date) -> Decimal:
-        return self.percentages[self.calendar.fiscal_month(day) - 1]
+        """The percentage of the month containing `day` (its position in the fiscal year)."""
+        return self.percentages[(day.month - self.calendar.start_month) % 12]
 
     def weights(self, period: Period) -> list[tuple[Period, Decimal]]:
         """The months of a month-based period with their percentages."""
-        return [(m, self.percentage(m.start)) for m in period.months()]
+        return [(m, self.percentage(m.start)) for m in _months(period)]
 
     def elapsed_share(self, period: Period, as_of: date) -> Fraction:
         """The share of the period's seasonal weight that lies before `as_of` (days pro rata in a month)."""
