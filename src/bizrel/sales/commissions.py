@@ -33,6 +33,7 @@ from bizrel.core.numbers import ratio
 from bizrel.core.periods import Period
 from bizrel.core.report import html_table, text_table
 from bizrel.sales.attainment import field_of, pct, split_credit
+from bizrel.sales.targets import choice
 
 __all__ = [
     "Bracket",
@@ -224,14 +225,8 @@ class CommissionPlan(Aggregate):
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("name", name, "must be a non-empty str")
         cur = Currency.of(currency)
-        try:
-            mode = TierMode(mode)
-        except ValueError:
-            raise ValidationError("mode", mode, f"one of {[m.value for m in TierMode]}") from None
-        try:
-            payout_basis = PayoutBasis(payout_basis)
-        except ValueError:
-            raise ValidationError("payout_basis", payout_basis, "booking or collection") from None
+        mode = choice(TierMode, mode, "mode")
+        payout_basis = choice(PayoutBasis, payout_basis, "payout_basis")
         if mode is TierMode.FLAT:
             if rate is None or brackets:
                 raise ValidationError("rate", rate, "a flat plan takes one rate and no brackets")
@@ -394,30 +389,29 @@ def _rep_share(record: Any, rep_id: str) -> Money | None:
     return part
 
 
-def credits_from_bookings(rep_id: str, opportunities: Iterable[Any], period: Period) -> list[Credit]:
-    """The rep's credit for deals won in the period (their share when a deal has `splits`)."""
+def _credits(
+    rep_id: str, records: Iterable[Any], period: Period, *, when: str, deal: str, won_only: bool
+) -> list[Credit]:
     out = []
-    for record in opportunities:
-        if str(field_of(record, "status")) != "won":
+    for record in records:
+        if won_only and str(field_of(record, "status")) != "won":
             continue
-        day = _credit_day(record, "closed_at")
+        day = _credit_day(record, when)
         share = _rep_share(record, rep_id)
         if day is None or share is None or not period.contains(day):
             continue
-        out.append(Credit(str(field_of(record, "id")), day, share, field_of(record, "product", None)))
+        out.append(Credit(str(field_of(record, deal)), day, share, field_of(record, "product", None)))
     return sorted(out, key=lambda c: (c.credited_on, c.deal_id))
+
+
+def credits_from_bookings(rep_id: str, opportunities: Iterable[Any], period: Period) -> list[Credit]:
+    """The rep's credit for deals won in the period (their share when a deal has `splits`)."""
+    return _credits(rep_id, opportunities, period, when="closed_at", deal="id", won_only=True)
 
 
 def credits_from_payments(rep_id: str, payments: Iterable[Any], period: Period) -> list[Credit]:
     """The rep's credit for cash received in the period (records with deal_id, received_at, amount, owner_id)."""
-    out = []
-    for record in payments:
-        day = _credit_day(record, "received_at")
-        share = _rep_share(record, rep_id)
-        if day is None or share is None or not period.contains(day):
-            continue
-        out.append(Credit(str(field_of(record, "deal_id")), day, share, field_of(record, "product", None)))
-    return sorted(out, key=lambda c: (c.credited_on, c.deal_id))
+    return _credits(rep_id, payments, period, when="received_at", deal="deal_id", won_only=False)
 
 
 # -- statements ----------------------------------------------------------------------------------
@@ -584,10 +578,7 @@ def commission_statement(
 
 
 def _reason(value: str) -> ClawbackReason:
-    try:
-        return ClawbackReason(value)
-    except ValueError:
-        raise ValidationError("reason", value, f"one of {[r.value for r in ClawbackReason]}") from None
+    return choice(ClawbackReason, value, "reason")
 
 
 def _won_at(value: object) -> datetime:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 from attrs import define, field, frozen
 
@@ -42,6 +42,7 @@ __all__ = [
     "capacity_weights",
     "check_value",
     "check_weights",
+    "choice",
     "equal_weights",
     "prorate",
     "roll_up",
@@ -51,6 +52,17 @@ __all__ = [
 ]
 
 TargetValue: TypeAlias = Money | int
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def choice(options: type[E], value: object, field: str) -> E:
+    """One of an enum's members, given as a member or its value; anything else names the field."""
+    try:
+        return options(value)
+    except ValueError:
+        raise ValidationError(field, value, f"one of {[o.value for o in options]}") from None
 
 
 class Metric(enum.StrEnum):
@@ -295,14 +307,8 @@ class Target(Aggregate):
     ) -> Target:
         check_id("id", id)
         check_id("owner_id", owner_id)
-        try:
-            metric = Metric(metric)
-        except ValueError:
-            raise ValidationError("metric", metric, f"one of {[m.value for m in Metric]}") from None
-        try:
-            owner_kind = OwnerKind(owner_kind)
-        except ValueError:
-            raise ValidationError("owner_kind", owner_kind, f"one of {[k.value for k in OwnerKind]}") from None
+        metric = choice(Metric, metric, "metric")
+        owner_kind = choice(OwnerKind, owner_kind, "owner_kind")
         if not isinstance(period, Period):
             raise ValidationError("period", period, "expected a Period")
         if metric is Metric.CUSTOM and not metric_name:
