@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import bizrel
 from bizrel.core import FixedClock, Money, Period, ValidationError
 from bizrel.sales import (
+    Bracket,
     KpiSpec,
     Opportunity,
     Pipeline,
@@ -175,3 +176,45 @@ def test_services_from_org_target_to_rep_attainment(url: str) -> None:
         assert rep.row("ana").attainment == Decimal("0.5") and rep.row("bo").actual == usd("0.00")
         assert team.row("east").actual == usd("66666.67") and team.row("west").actual == usd("0.00")
         assert org.row("org").actual == usd("66666.67")
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite://"])
+def test_collections_attainment_and_a_plan_that_pays_on_collection(url: str) -> None:
+    clock = FixedClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
+    with bizrel.open_store(url, clock=clock) as store:
+        with store.unit_of_work("t") as uow:
+            uow.pipelines.add(PIPE)
+            uow.opportunities.add(won("d1", "ana", "9000.00", date(2026, 1, 5)))
+            svc.create_contract(uow, id="c1", opportunity_id="d1", shares=[1, 1, 1], anchor=date(2026, 1, 31))
+            svc.set_target(
+                uow, id="col", metric="collections", owner_kind="rep", owner_id="ana", period=Q1, value=usd("6000.00")
+            )
+            svc.create_commission_plan(
+                uow,
+                id="cash",
+                name="On cash",
+                currency="USD",
+                mode="marginal",
+                brackets=[Bracket(0, 1, "0.02"), Bracket(1, None, "0.04")],
+                payout_basis="collection",
+            )
+            uow.commit()
+        for day, amount in (
+            (date(2026, 2, 2), "3000.00"),
+            (date(2026, 3, 3), "4000.00"),
+            (date(2026, 4, 2), "2000.00"),
+        ):
+            clock.set(datetime(day.year, day.month, day.day, 10, tzinfo=UTC))
+            with store.unit_of_work("t") as uow:
+                svc.receive_payment(uow, "c1", usd(amount), payment_id=f"p-{day}")
+                uow.commit()
+        with store.unit_of_work("t") as uow:
+            report = svc.target_attainment(
+                uow, metric="collections", owner_kind="rep", period=Q1, as_of=date(2026, 3, 15)
+            )
+            statement = svc.issue_statement(uow, plan_id="cash", rep_id="ana", period=Q1)
+            uow.commit()
+        assert report.row("ana").actual == usd("7000.00")
+        # 6,000 at 2% + 1,000 above the collections target at 4%; April's payment is next quarter's credit
+        assert statement.total == usd("160.00")
+        assert [line.deal_id for line in statement.lines] == ["d1", "d1", "d1"]
