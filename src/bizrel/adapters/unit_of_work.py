@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables
+from bizrel.adapters import tables, tables_customer_analytics
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -21,6 +21,7 @@ from bizrel.core.clock import Clock
 from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
+from bizrel.customer import SegmentDefinition, SegmentSnapshot, Survey, SurveyResponse
 from bizrel.sales import Opportunity, Pipeline
 
 if TYPE_CHECKING:
@@ -247,6 +248,24 @@ class StoreUnitOfWork:
 
     # -- customer management --
 
+    # customer analytics
+
+    @property
+    def surveys(self) -> TableRepository[Survey]:
+        return self.repository(tables_customer_analytics.SURVEYS)
+
+    @property
+    def survey_responses(self) -> TableRepository[SurveyResponse]:
+        return self.repository(tables_customer_analytics.SURVEY_RESPONSES)
+
+    @property
+    def segments(self) -> TableRepository[SegmentDefinition]:
+        return self.repository(tables_customer_analytics.SEGMENT_DEFINITIONS)
+
+    @property
+    def segment_snapshots(self) -> TableRepository[SegmentSnapshot]:
+        return self.repository(tables_customer_analytics.SEGMENT_SNAPSHOTS)
+
     # -- loyalty --
 
     # -- sales process --
@@ -254,4 +273,3 @@ class StoreUnitOfWork:
     # -- sales performance --
 
     # -- bridge --
-
