@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any, NewType, TypeVar
+from typing import Any, NewType, TypeVar, cast
 
 import attrs
 
@@ -32,11 +32,11 @@ T = TypeVar("T")
 
 def encode(value: Any) -> Any:
     """An attrs object as a JSON-ready dict (any other supported value as its JSON form)."""
-    return _encoder(type(value))(value)
+    return _encoder(cast(Any, type(value)))(value)
 
 
 def decode(cls: type[T], data: Any) -> T:
-    result: T = _decoder(cls)(data)
+    result: T = _decoder(cast(Any, cls))(data)
     return result
 
 
@@ -164,7 +164,7 @@ def _union_plan(args: tuple[Any, ...]) -> tuple[Encoder, Decoder]:
     def enc_tagged(v: Any) -> Any:
         if v is None:
             return None
-        return [_tag(type(v)), _encoder(type(v))(v)]
+        return [_tag(type(v)), _encoder(cast(Any, type(v)))(v)]
 
     def dec_tagged(v: Any) -> Any:
         if v is None:

@@ -19,12 +19,16 @@ from bizrel.core.ids import TenantId, new_id
 __all__ = ["DomainEvent", "Handler", "MessageBus"]
 
 
+def _occurred_at(value: datetime) -> datetime:
+    return utc(value, "occurred_at")
+
+
 @frozen(kw_only=True)
 class DomainEvent:
     """Something that happened in the domain. Subclasses add their own fields."""
 
     tenant_id: TenantId
-    occurred_at: datetime = field(converter=lambda v: utc(v, "occurred_at"))
+    occurred_at: datetime = field(converter=_occurred_at)
     event_id: str = field(factory=new_id)
 
     @classmethod
@@ -46,7 +50,7 @@ class MessageBus:
         self._handlers[event_type].append(handler)
 
     def handlers_for(self, event: DomainEvent) -> list[Handler]:
-        return [h for cls in type(event).__mro__ for h in self._handlers.get(cls, ())]  # type: ignore[call-overload]
+        return [h for cls in type(event).__mro__ for h in self._handlers.get(cls, ())]
 
     def publish(self, events: Iterable[DomainEvent]) -> None:
         for event in events:
