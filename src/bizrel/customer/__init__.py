@@ -76,9 +76,7 @@ from bizrel.customer.segmentation import (
     value_tiers,
 )
 
-__all__ = [  # customer analytics block, sorted
-    "SEGMENT_RULES",
-    "SMALL_SAMPLE",
+__all__ = [  # noqa: RUF022 - plain sorted() order, as tests/foundation/test_public_api.py checks
     "AllOf",
     "AnyOf",
     "AttributeIn",
@@ -102,6 +100,8 @@ __all__ = [  # customer analytics block, sorted
     "RfmRow",
     "RfmScoreBetween",
     "RfmSummary",
+    "SEGMENT_RULES",
+    "SMALL_SAMPLE",
     "SatisfactionBreakdown",
     "SatisfactionGroup",
     "SegmentChange",
