@@ -278,10 +278,13 @@ def test_mixed_currencies_are_refused() -> None:
     assert info.value.field == "amount" and info.value.value == "EUR"
 
 
-def test_naive_datetimes_are_refused() -> None:
+@pytest.mark.parametrize("position", [0, 1])
+def test_naive_datetimes_are_refused(position: int) -> None:
     naive = datetime(2026, 6, 1, 12)
+    records = [_t(), _t()]
+    records[position] = _t(at=naive)
     with pytest.raises(ValidationError) as info:
-        rfm_summary([_t(), _t(at=naive)], as_of=AS_OF)
+        rfm_summary(records, as_of=AS_OF)
     assert (info.value.field, info.value.value) == ("occurred_at", naive)
     with pytest.raises(ValidationError) as info:
         rfm_summary([_t()], as_of=naive)

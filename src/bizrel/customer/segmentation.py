@@ -111,6 +111,9 @@ PERIOD_INDEX: Final[dict[str, Callable[[datetime, tzinfo], int]]] = {"D": _day, 
 """Period index of an instant in a time zone: day ordinal, ISO week number or month number."""
 
 
+_UNCHECKED: Final = object()
+
+
 def read_transactions(
     transactions: Iterable[object],
     *,
@@ -135,7 +138,7 @@ def read_transactions(
     first: dict[str, datetime] = {}
     last: dict[str, datetime] = {}
     periods: dict[str, dict[int, int]] = {}
-    zone_ok: object = None
+    zone_ok: object = _UNCHECKED  # the last time zone seen valid; None (naive) never is
     for record in transactions:
         customer_id, at, amount = get(record)
         if amount.__class__ is not Money or amount.currency is not cur:

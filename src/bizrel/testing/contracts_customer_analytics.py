@@ -172,9 +172,7 @@ class CustomerAnalyticsContract(abc.ABC):
         assert (event.customer_id, event.score, event.kind) == ("c", 2, SurveyKind.NPS)
 
     @pytest.mark.parametrize(("kind", "score"), [("nps", 11), ("nps", -1), ("csat", 0), ("csat", 6), ("ces", 8)])
-    def test_out_of_range_score_is_refused_and_nothing_is_stored(
-        self, store: Store, kind: str, score: int
-    ) -> None:
+    def test_out_of_range_score_is_refused_and_nothing_is_stored(self, store: Store, kind: str, score: int) -> None:
         tenant = fresh_tenant()
         self._survey(store, tenant, kind)
         with store.unit_of_work(tenant) as uow:
