@@ -132,7 +132,7 @@ def rfm_frame(
         as_of_day=_as_of_index(as_of, tz, convention, freq),
         scored=True,
     )
-    return con.execute(sql).to_arrow_table()
+    return con.sql(sql).to_arrow_table()
 
 
 def _validate(con: Any, d: Dialect, as_of: datetime, ranks_means: bool, params: tuple[Any, ...] = ()) -> None:
