@@ -93,8 +93,8 @@ def _amount_minor(con: Any, types: dict[str, str], exponent: int, allow_float: b
     if kind.startswith("DECIMAL") or kind in _INTEGER:
         inexact = con.execute(
             f"SELECT amount FROM src WHERE amount * {scale} <> CAST(amount * {scale} AS HUGEINT) LIMIT 1"
-        ).fetchone()
-        if inexact is not None:
-            raise ValidationError("amount", inexact[0], f"more decimal places than the currency's {exponent}")
+        ).fetchall()
+        if inexact:
+            raise ValidationError("amount", inexact[0][0], f"more decimal places than the currency's {exponent}")
         return f"CAST(amount * {scale} AS BIGINT)"
     raise ValidationError("amount", kind, "amount must be a DECIMAL or integer column (or amount_minor)")

@@ -136,12 +136,12 @@ def rfm_frame(
 
 
 def _validate(con: Any, d: Dialect, as_of: datetime, ranks_means: bool, params: tuple[Any, ...] = ()) -> None:
-    row = con.execute(f"SELECT MAX(occurred_at) FROM tx WHERE occurred_at > {d.param}", (*params, as_of)).fetchone()
-    if row is not None and row[0] is not None:
+    row = con.execute(f"SELECT MAX(occurred_at) FROM tx WHERE occurred_at > {d.param}", (*params, as_of)).fetchall()[0]
+    if row[0] is not None:
         raise ValidationError("occurred_at", row[0], f"a purchase is after as_of {as_of.isoformat()}")
     if ranks_means:
-        busiest = con.execute("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM tx GROUP BY customer_id) c").fetchone()
-        if busiest and busiest[0] and busiest[0] > MAX_PURCHASES_PER_CUSTOMER:
+        busiest = con.execute("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM tx GROUP BY customer_id) c").fetchall()[0]
+        if busiest[0] is not None and busiest[0] > MAX_PURCHASES_PER_CUSTOMER:
             raise ValidationError("frequency", busiest[0], "the SQL paths rank means exactly up to 10^6 purchases")
 
 
