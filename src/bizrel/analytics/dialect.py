@@ -22,16 +22,23 @@ class Dialect:
     name: str
     param: str
 
-    def day(self, timestamp: str, tz: str) -> str:
-        """date.toordinal() of the timestamp's calendar day in zone `tz`, as an integer expression."""
+    def local_date(self, timestamp: str, tz: str) -> str:
+        """The calendar date of a timestamp in zone `tz`."""
         if self.name == "duckdb":
-            return f"(date_diff('day', DATE '{ORDINAL_EPOCH}', CAST(timezone('{_zone(tz)}', {timestamp}) AS DATE)) + 1)"
+            return f"CAST(timezone('{_zone(tz)}', {timestamp}) AS DATE)"
         if self.name == "postgres":
-            return f"((CAST({timestamp} AT TIME ZONE '{_zone(tz)}' AS DATE) - DATE '{ORDINAL_EPOCH}') + 1)"
+            return f"CAST({timestamp} AT TIME ZONE '{_zone(tz)}' AS DATE)"
         if tz != "UTC":
             raise ValidationError("tz", tz, "SQLite push-down computes days in UTC only; use the engine or tz=UTC")
-        # stored as fixed-width UTC text; julianday of a date is x.5, so the difference is exact
-        return f"CAST(julianday(substr({timestamp}, 1, 10)) - 1721424.5 AS INTEGER)"
+        return f"substr({timestamp}, 1, 10)"  # stored as fixed-width UTC text
+
+    def ordinal(self, day: str) -> str:
+        """date.toordinal() of a date expression, as an integer expression."""
+        if self.name == "duckdb":
+            return f"(date_diff('day', DATE '{ORDINAL_EPOCH}', {day}) + 1)"
+        if self.name == "postgres":
+            return f"(({day} - DATE '{ORDINAL_EPOCH}') + 1)"
+        return f"CAST(julianday({day}) - 1721424.5 AS INTEGER)"  # julianday of a date is x.5: exact
 
     def idiv(self, a: str, b: str) -> str:
         if self.name == "duckdb":
