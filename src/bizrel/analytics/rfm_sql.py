@@ -36,11 +36,11 @@ def _segment_case(d: Dialect) -> str:
 def rfm_query(d: Dialect, *, convention: str, mean: bool, freq: str, tz: str, as_of_day: int, scored: bool) -> str:
     """The SQL; `as_of_day` is the period index of as_of (day ordinal, or ISO week index for W)."""
     if convention == "lifetimes":
-        # group by local date first, so the period index is computed once per customer-day
-        k = d.ordinal("day") if freq == "D" else d.idiv(f"{d.ordinal('day')} - 1", "7")
+        # group by local day first, so the period index is computed once per customer-day
+        k = "day" if freq == "D" else d.idiv("day - 1", "7")
         base = f"""
         daily AS (
-            SELECT customer_id, {d.local_date("occurred_at", tz)} AS day, SUM(amount_minor) AS s
+            SELECT customer_id, {d.day_ordinal("occurred_at", tz)} AS day, SUM(amount_minor) AS s
             FROM tx GROUP BY 1, 2
         ),
         periods AS (
@@ -59,7 +59,7 @@ def rfm_query(d: Dialect, *, convention: str, mean: bool, freq: str, tz: str, as
         )"""
     else:
         # the local day is monotonic in time: convert each customer's latest purchase only
-        last_day = d.ordinal(d.local_date("last_at", tz))
+        last_day = d.day_ordinal("last_at", tz)
         base = f"""
         totals AS (
             SELECT customer_id, MAX(occurred_at) AS last_at, COUNT(*) AS frequency,
