@@ -7,7 +7,7 @@ Version ranges are reserved per area so that work on different contexts never co
 
 from __future__ import annotations
 
-from bizrel.adapters import tables
+from bizrel.adapters import tables, tables_security
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -19,4 +19,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     # sales performance (40-49)
     # bridge (50-59)
     # security (60-69)
+    Migration(60, "purchases (imported transactions)", tables=(tables_security.PURCHASES,)),
 )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables
+from bizrel.adapters import tables, tables_security
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -23,6 +23,7 @@ from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
+from bizrel.customer.purchases import Purchase
 from bizrel.sales import Opportunity, Pipeline
 
 if TYPE_CHECKING:
@@ -264,3 +265,9 @@ class StoreUnitOfWork:
     # -- sales performance --
 
     # -- bridge --
+
+    # -- security: imported purchases --
+
+    @property
+    def purchases(self) -> TableRepository[Purchase]:
+        return self.repository(tables_security.PURCHASES)
