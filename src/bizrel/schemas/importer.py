@@ -205,23 +205,25 @@ class _Batcher:
         self.report = report
 
     def run(self, batch: list[_Parsed]) -> None:
-        """All rows of the batch in one unit of work, committed only if every row is good."""
+        """All rows of the batch in one unit of work, committed only if every row is good. The rows
+        that parsed are applied even when others did not, so that their domain errors are reported too."""
         if not batch:
             return
         report = self.report
         errors = [e for _, _, errs in batch for e in errs]
-        if not errors:
-            with self.unit_of_work() as uow:
-                for line, row, _ in batch:
-                    try:
-                        _apply(uow, row)  # type: ignore[arg-type]
-                    except BizrelError as exc:
-                        errors.append(RowError(line, _field_of(exc), getattr(exc, "reason", str(exc))))
-                if not errors and not report.dry_run:
-                    try:
-                        uow.commit()
-                    except BizrelError as exc:
-                        errors.append(RowError(batch[0][0], "", f"batch not committed: {exc}"))
+        with self.unit_of_work() as uow:
+            for line, row, errs in batch:
+                if row is None or errs:
+                    continue
+                try:
+                    _apply(uow, row)
+                except BizrelError as exc:
+                    errors.append(RowError(line, _field_of(exc), getattr(exc, "reason", str(exc))))
+            if not errors and not report.dry_run:
+                try:
+                    uow.commit()
+                except BizrelError as exc:
+                    errors.append(RowError(batch[0][0], "", f"batch not committed: {exc}"))
         if errors:
             report.errors.extend(errors)
             report.batches_rejected += 1
