@@ -20,7 +20,9 @@ END = datetime(2028, 1, 1, tzinfo=UTC)
 
 
 def plan(*rules: CareRule) -> CarePlan:
-    return CarePlan.create(tenant_id=T, id="p1", customer_id="c1", rules=list(rules), at=START)
+    return CarePlan.create(
+        tenant_id=T, id="p1", customer_id="c1", rules=list(rules), at=START, timezone="Europe/Berlin"
+    )
 
 
 @settings(max_examples=120, deadline=None)
@@ -113,11 +115,14 @@ def test_plan_hands_out_each_touch_once_and_keeps_deferred_ones() -> None:
         CareRule(occasion="quarterly_business_review", anchor=date(2025, 1, 10), channel="meeting"),
         CareRule(occasion="birthday", anchor=date(1980, 2, 3)),
     )
+    assert care.next_due == datetime(2025, 1, 10, 9, tzinfo=UTC)  # 10:00 in Berlin
     first = care.due("Europe/Berlin", datetime(2025, 3, 1, tzinfo=UTC))
     assert [p.occasion for p in first] == [CareOccasion.QUARTERLY_BUSINESS_REVIEW, CareOccasion.BIRTHDAY]
     assert first[0].touch.channel is Channel.MEETING
     assert care.due("Europe/Berlin", datetime(2025, 3, 2, tzinfo=UTC)) == []
+    assert care.next_due == datetime(2025, 4, 10, 8, tzinfo=UTC)  # next review, 10:00 summer time
     care.defer(first[1], datetime(2025, 3, 5, tzinfo=UTC))
+    assert care.next_due == datetime(2025, 3, 5, tzinfo=UTC)
     assert care.due("Europe/Berlin", datetime(2025, 3, 4, tzinfo=UTC)) == []
     [again] = care.due("Europe/Berlin", datetime(2025, 3, 5, tzinfo=UTC))
     assert again.occasion is CareOccasion.BIRTHDAY
@@ -139,3 +144,5 @@ def test_bad_rules_are_refused() -> None:
     with pytest.raises(ValidationError) as tz:
         plan(CareRule(occasion="birthday", anchor=date(2025, 1, 1))).schedule("Mars/Olympus", START, END)
     assert tz.value.field == "timezone"
+    with pytest.raises(ValidationError):
+        CarePlan.create(tenant_id=T, id="p", customer_id="c", rules=[], at=START, timezone="Europe/Berlin")

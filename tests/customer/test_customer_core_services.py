@@ -136,10 +136,13 @@ def test_care_plan_runs_through_the_contact_policy(store: Store, clock: FixedClo
     assert outcomes == [("birthday", "allowed"), ("after_onboarding", "deferred")]
     deferred = results[1][1]
     assert isinstance(deferred, cm.Deferred)
+    clock.set(deferred.until - timedelta(seconds=1))
+    with store.unit_of_work(T) as uow:
+        assert cm.run_due_care(uow, policy) == []  # the care job finds nothing due yet
     clock.set(deferred.until)
     with store.unit_of_work(T) as uow:
-        assert [(p.occasion.value, d.outcome) for p, d in cm.run_care_plan(uow, "p1", policy)] == [
-            ("after_onboarding", "allowed")
+        assert [(c, p.occasion.value, d.outcome) for c, p, d in cm.run_due_care(uow, policy)] == [
+            ("c0", "after_onboarding", "allowed")
         ]
         assert uow.care_plans.get("p1").pending == []
         uow.commit()
