@@ -1,10 +1,11 @@
 """The personal-data registry: every stored text field is declared personal or not.
 
-Keys are "<Class>.<field>" for every str field of a persisted aggregate and of the attrs values
-nested in it (found through the type hints, as the codec stores them). A field marked personal
-holds, or may hold, data about a natural person (names, free text, contact details) and is what an
-erasure must reach; ids and codes are not personal. `text_fields()` walks the registered
-migrations so that a new field fails the registry test until it is classified here.
+Keys are "<module>.<Class>.<field>" (module without the bizrel. prefix) for every str field of a
+persisted aggregate and of the attrs values nested in it (found through the type hints, as the
+codec stores them). A field marked personal holds, or may hold, data about a natural person
+(names, free text, contact details) and is what an erasure must reach; ids and codes are not.
+`text_fields()` walks the registered migrations, so a new field fails the registry test until it
+is classified here.
 """
 
 from __future__ import annotations
@@ -20,27 +21,45 @@ from bizrel.adapters.registry import MIGRATIONS
 
 __all__ = ["PERSONAL_DATA", "personal_fields", "text_fields"]
 
-PERSONAL_DATA: Final[dict[str, bool]] = {
-    # sales: pipelines and opportunities
-    "Pipeline.tenant_id": False,
-    "Pipeline.id": False,
-    "Pipeline.name": False,
-    "Stage.name": False,
-    "Opportunity.tenant_id": False,
-    "Opportunity.id": False,
-    "Opportunity.pipeline_id": False,
-    "Opportunity.owner_id": False,
-    "Opportunity.account_name": True,  # a sole trader's account is a person's name
-    "Opportunity.stage": False,
-    "Opportunity.lost_reason": True,  # free text, may quote the buyer
-    "StageChange.stage": False,
+_IDS = ("tenant_id", "id")
+
+
+def _classify(*entries: tuple[str, tuple[str, ...], tuple[str, ...]]) -> dict[str, bool]:
+    """(class, personal fields, other fields) triples flattened into the registry."""
+    return {
+        f"{cls}.{name}": personal
+        for cls, yes, no in entries
+        for personal, names in ((True, yes), (False, no))
+        for name in names
+    }
+
+
+PERSONAL_DATA: Final[dict[str, bool]] = _classify(
+    ("core.money.Currency", (), ("code",)),
+    # sales: pipelines and opportunities (account_name may be a sole trader's name; reasons are free text)
+    ("sales.pipeline.Pipeline", (), (*_IDS, "name")),
+    ("sales.pipeline.Stage", (), ("name",)),
+    ("sales.pipeline.StageChange", (), ("stage",)),
+    ("sales.pipeline.Opportunity", ("account_name", "lost_reason"), (*_IDS, "pipeline_id", "owner_id", "stage")),
+    # customer core
+    ("customer.customers.Customer", ("name", "domain"), (*_IDS, "external_id", "owner_id", "stage", "timezone")),
+    ("customer.customers.Contact", ("email", "name", "phone", "role"), ()),
+    ("customer.customers.ConsentRecord", (), ("purpose",)),
+    ("customer.customers.CustomerSettings", (), _IDS),
+    ("customer.customers.Lifecycle", (), ("initial",)),
+    ("customer.customers.StageChange", ("reason",), ("from_stage", "to_stage")),
+    ("customer.interactions.Interaction", ("summary",), (*_IDS, "customer_id", "owner_id")),
+    ("customer.care.CarePlan", (), (*_IDS, "customer_id")),
+    ("customer.care.CareRule", (), ("purpose",)),
+    ("customer.contact_policy.ContactLog", (), (*_IDS, "customer_id")),
+    ("customer.contact_policy.ContactAttempt", (), ("outcome", "reason")),
+    ("customer.contact_policy.Touch", (), ("purpose", "source")),
+    ("customer.renewals.Subscription", ("churn_reason",), (*_IDS, "customer_id", "next_id", "plan", "previous_id")),
+    ("customer.renewals.Referral", ("referred_email", "referred_name"), (*_IDS, "referrer_id")),
+    ("customer.renewals.ReferralChange", ("note",), ()),
     # security: imported purchases
-    "Purchase.tenant_id": False,
-    "Purchase.id": False,
-    "Purchase.customer_id": False,
-    # core values stored inside aggregates
-    "Currency.code": False,
-}
+    ("customer.purchases.Purchase", (), (*_IDS, "customer_id")),
+)
 
 
 def _is_text(hint: Any) -> bool:
@@ -57,7 +76,7 @@ def _nested(hint: Any) -> Iterator[type]:
 
 
 def text_fields() -> list[str]:
-    """Every "<Class>.<field>" of type str (or str | None, or a NewType of str) that the store persists."""
+    """Every "<module>.<Class>.<field>" of type str (or str | None, or a NewType of str) that the store persists."""
     found: list[str] = []
     pending = [table.cls for migration in MIGRATIONS for table in migration.tables]
     done: set[type] = set()
@@ -73,7 +92,7 @@ def text_fields() -> list[str]:
             hint = hints[f.name]
             base = getattr(hint, "__supertype__", hint)
             if _is_text(base):
-                found.append(f"{cls.__name__}.{f.name}")
+                found.append(f"{cls.__module__.removeprefix('bizrel.')}.{cls.__name__}.{f.name}")
             pending.extend(_nested(hint))
     return sorted(found)
 
