@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +30,7 @@ def store_at(url: str) -> Iterator[Store]:
     store = open_store(url, clock=FixedClock(datetime(2026, 1, 1, tzinfo=UTC)))
     with store.unit_of_work(TENANT) as uow:
         create_pipeline(uow, name="std", stages=[("Qualify", "0.1"), ("Propose", "0.5")], id="std")
+        create_pipeline(uow, name="standard", stages=[("Qualify", "0.1"), ("Propose", "0.5")], id="standard")
         uow.commit()
     try:
         yield store
@@ -231,3 +233,34 @@ def test_generated_files_never_crash_never_leave_a_partial_batch_and_report_ever
             bad_rows = {e.row for e in report.errors}
             assert len(bad_rows) >= valid.count(False) + (corruption != "none")
             assert report.ok == (all(valid) and corruption == "none")
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_customers_then_contacts_from_the_samples(url: str) -> None:
+    samples = Path(__file__).resolve().parents[2] / "docs" / "samples"
+    with store_at(url) as store:
+        customers = run(store, "customers", (samples / "customers.csv").read_bytes())
+        contacts = run(store, "contacts", (samples / "contacts.jsonl").read_bytes(), format="jsonl")
+        assert customers.ok and contacts.ok and (customers.rows_imported, contacts.rows_imported) == (2, 2)
+        with store.unit_of_work(TENANT) as uow:
+            assert [c.phone for c in uow.customers.get("c-1").contacts] == ["+49 30 1234567"]
+        lines = [
+            '{"customer_id": "c-9", "name": "Nobody"}',
+            '{"customer_id": "c-1", "name": "Ann Smith", "email": "ann@acme.example"}',
+            '{"customer_id": "c-1", "name": "Ann Smith", "email": "ann@acme.example"}',
+            '{"customer_id": "c-2", "name": "X", "email": "not an email"}',
+        ]
+        bad = run(store, "contacts", "\n".join(lines).encode(), format="jsonl")
+        assert [(e.row, e.column) for e in bad.errors] == [(3, "id"), (1, "customer_id"), (4, "email")]
+        assert bad.rows_imported == 0
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_every_sample_file_imports_cleanly(url: str) -> None:
+    samples = Path(__file__).resolve().parents[2] / "docs" / "samples"
+    with store_at(url) as store:
+        for kind in ("customers", "contacts", "opportunities", "transactions"):
+            for path in sorted(samples.glob(f"{kind}.*")):
+                fmt = "jsonl" if path.suffix == ".jsonl" else "csv"
+                report = run(store, kind, path.read_bytes(), format=fmt)
+                assert report.ok and report.rows_imported > 0, (path.name, str(report))

@@ -19,8 +19,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=7, help="random seed; the same seed prints the same report")
     run.add_argument("--fresh", action="store_true", help="delete the database file first")
     run.set_defaults(handler=lambda a: demo.run(db=a.db, seed=a.seed, fresh=a.fresh, out=sys.stdout))
-    imp = commands.add_parser("import", help="import opportunities or transactions from CSV or JSON Lines")
-    imp.add_argument("kind", choices=["opportunities", "transactions"])
+    imp = commands.add_parser(
+        "import", help="import customers, contacts, opportunities or transactions from CSV or JSON Lines"
+    )
+    imp.add_argument("kind", choices=["contacts", "customers", "opportunities", "transactions"])
     imp.add_argument("file", help="the file to import (UTF-8)")
     imp.add_argument("--db", required=True, help="SQLite file or store URL")
     imp.add_argument("--tenant", required=True)

@@ -16,13 +16,14 @@ from typing import IO, Any, Literal, Protocol
 import pydantic
 from attrs import define, field, frozen
 
-from bizrel.core.errors import BizrelError, ValidationError
+from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.progress import Progress
 from bizrel.core.uow import Repository
+from bizrel.customer import Contact, CustomerUnitOfWork, add_contact, create_customer
 from bizrel.customer.purchases import Purchase
 from bizrel.sales import Opportunity, SalesUnitOfWork
 from bizrel.schemas.common import Strict
-from bizrel.schemas.imports import KINDS, OpportunityRow, TransactionRow
+from bizrel.schemas.imports import KINDS, ContactRow, CustomerRow, OpportunityRow, TransactionRow
 
 __all__ = ["ImportReport", "ImportUnitOfWork", "RowError", "import_stream"]
 
@@ -30,7 +31,7 @@ Format = Literal["csv", "jsonl"]
 MAX_LINE = 1 << 20
 
 
-class ImportUnitOfWork(SalesUnitOfWork, Protocol):
+class ImportUnitOfWork(SalesUnitOfWork, CustomerUnitOfWork, Protocol):
     @property
     def purchases(self) -> Repository[Purchase]: ...
 
@@ -187,8 +188,35 @@ def _apply_transaction(uow: ImportUnitOfWork, row: TransactionRow) -> None:
     )
 
 
+def _apply_customer(uow: ImportUnitOfWork, row: CustomerRow) -> None:
+    if uow.customers.find(row.id) is not None:
+        raise ValidationError("id", row.id, "a customer with this id already exists")
+    create_customer(
+        uow,
+        id=row.id,
+        name=row.name,
+        kind=row.kind,
+        owner_id=row.owner_id,
+        timezone=row.timezone,
+        external_id=row.external_id,
+        domain=row.domain,
+        stage=row.stage,
+    )
+
+
+def _apply_contact(uow: ImportUnitOfWork, row: ContactRow) -> None:
+    try:
+        add_contact(uow, row.customer_id, Contact(name=row.name, email=row.email, phone=row.phone, role=row.role))
+    except NotFound:
+        raise ValidationError("customer_id", row.customer_id, "no such customer") from None
+
+
 def _apply(uow: ImportUnitOfWork, row: Strict) -> None:
-    if isinstance(row, OpportunityRow):
+    if isinstance(row, CustomerRow):
+        _apply_customer(uow, row)
+    elif isinstance(row, ContactRow):
+        _apply_contact(uow, row)
+    elif isinstance(row, OpportunityRow):
         _apply_opportunity(uow, row)
     elif isinstance(row, TransactionRow):
         _apply_transaction(uow, row)
@@ -242,7 +270,7 @@ def import_stream(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import `kind` ("opportunities" or "transactions") from a binary stream of UTF-8 text.
+    """Import `kind` (customers, contacts, opportunities or transactions) from a binary stream of UTF-8 text.
 
     Never raises for bad content: every problem is a RowError in the returned report.
     """

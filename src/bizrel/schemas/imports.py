@@ -16,7 +16,7 @@ from bizrel.core.currencies import MINOR_UNITS
 from bizrel.core.money import Money
 from bizrel.schemas.common import Strict
 
-__all__ = ["FORMULA_PREFIXES", "KINDS", "OpportunityRow", "StageRow", "TransactionRow"]
+__all__ = ["FORMULA_PREFIXES", "KINDS", "ContactRow", "CustomerRow", "OpportunityRow", "StageRow", "TransactionRow"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -99,4 +99,40 @@ class TransactionRow(Strict):
         return Money(self.amount, self.currency)
 
 
-KINDS: dict[str, type[Strict]] = {"opportunities": OpportunityRow, "transactions": TransactionRow}
+Optional = BeforeValidator(_empty_is_none)
+
+
+class CustomerRow(Strict):
+    """A customer (organisation or person); contacts come in their own file."""
+
+    id: Id
+    name: Text
+    kind: Literal["organisation", "person"]
+    owner_id: Id
+    timezone: Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_safe_text)]
+    external_id: Annotated[Id | None, Optional] = None
+    domain: Annotated[Text | None, Optional] = None
+    stage: Annotated[Text | None, Optional] = None
+
+
+class ContactRow(Strict):
+    """A person at a customer; phone numbers may start with + (the domain checks their shape)."""
+
+    customer_id: Id
+    name: Text
+    email: Annotated[Text | None, Optional] = None
+    phone: Annotated[StrictStr | None, Optional, Field(max_length=40)] = None
+    role: Annotated[Text | None, Optional] = None
+
+    @property
+    def id(self) -> str:
+        """What makes a contact a duplicate within a file: the same customer and email (or name)."""
+        return f"{self.customer_id}/{self.email or self.name}"
+
+
+KINDS: dict[str, type[Strict]] = {
+    "contacts": ContactRow,
+    "customers": CustomerRow,
+    "opportunities": OpportunityRow,
+    "transactions": TransactionRow,
+}
