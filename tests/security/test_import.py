@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 from bizrel import open_store
 from bizrel.adapters import Store
+from bizrel.core.access import Actor, Role
 from bizrel.core.clock import FixedClock
 from bizrel.sales import create_pipeline
+from bizrel.schemas import export_opportunities
 from bizrel.schemas.importer import ImportReport, import_stream
 
 URLS = ["memory://", "sqlite://"]
@@ -264,3 +266,46 @@ def test_every_sample_file_imports_cleanly(url: str) -> None:
                 fmt = "jsonl" if path.suffix == ".jsonl" else "csv"
                 report = run(store, kind, path.read_bytes(), format=fmt)
                 assert report.ok and report.rows_imported > 0, (path.name, str(report))
+
+
+hostile_text = st.text(
+    st.one_of(
+        st.sampled_from([*"\"';,#|@=+-\\%_", "\u202e", "\u200f", "\ufeff", "’", "*"]),
+        st.characters(min_codepoint=32, max_codepoint=0x10FFFF, exclude_categories=("Cs", "Cc")),
+    ),
+    min_size=1,
+    max_size=60,
+).filter(lambda s: s.strip() and not s.startswith(("=", "+", "-", "@")))
+
+
+@pytest.mark.parametrize("url", URLS)
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@settings(max_examples=40, deadline=None)
+@given(name=hostile_text, reason=hostile_text)
+def test_hostile_text_round_trips_through_import_and_export_unchanged(
+    url: str, fmt: str, name: str, reason: str
+) -> None:
+    row = {
+        "id": "o1",
+        "pipeline_id": "std",
+        "owner_id": "rep",
+        "account_name": name,
+        "amount": "10.00",
+        "currency": "USD",
+        "expected_close": "2026-06-30",
+        "history": "Qualify@2026-01-05T09:00:00Z",
+        "status": "lost",
+        "closed_at": "2026-02-01T00:00:00Z",
+        "lost_reason": reason,
+    }
+    data = csv_bytes([row], list(row)) if fmt == "csv" else json.dumps(row).encode()
+    with store_at(url) as store:
+        report = run(store, "opportunities", data, format=fmt)
+        assert report.ok, str(report)
+        with store.unit_of_work(TENANT) as uow:
+            stored = uow.opportunities.get("o1")
+            assert (stored.account_name, stored.lost_reason) == (name, reason)
+            out = io.StringIO()
+            export_opportunities(uow, Actor("admin", Role.ADMIN), out)
+        exported = next(csv.DictReader(io.StringIO(out.getvalue())))
+        assert (exported["account_name"], exported["lost_reason"]) == (name, reason)
