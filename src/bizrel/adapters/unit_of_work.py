@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables, tables_customer_analytics, tables_performance, tables_purchases
+from bizrel.adapters import tables, tables_customer, tables_customer_analytics, tables_performance, tables_purchases
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -23,7 +23,19 @@ from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
-from bizrel.customer import SegmentDefinition, SegmentSnapshot, Survey, SurveyResponse
+from bizrel.customer import (
+    CarePlan,
+    ContactLog,
+    Customer,
+    CustomerSettings,
+    Interaction,
+    Referral,
+    SegmentDefinition,
+    SegmentSnapshot,
+    Subscription,
+    Survey,
+    SurveyResponse,
+)
 from bizrel.customer.purchases import Purchase
 from bizrel.sales import (
     CommissionAdjustment,
@@ -291,6 +303,34 @@ class StoreUnitOfWork:
     @property
     def segment_snapshots(self) -> TableRepository[SegmentSnapshot]:
         return self.repository(tables_customer_analytics.SEGMENT_SNAPSHOTS)
+
+    @property
+    def customers(self) -> TableRepository[Customer]:
+        return self.repository(tables_customer.CUSTOMERS)
+
+    @property
+    def customer_settings(self) -> TableRepository[CustomerSettings]:
+        return self.repository(tables_customer.CUSTOMER_SETTINGS)
+
+    @property
+    def interactions(self) -> TableRepository[Interaction]:
+        return self.repository(tables_customer.INTERACTIONS)
+
+    @property
+    def care_plans(self) -> TableRepository[CarePlan]:
+        return self.repository(tables_customer.CARE_PLANS)
+
+    @property
+    def contact_logs(self) -> TableRepository[ContactLog]:
+        return self.repository(tables_customer.CONTACT_LOGS)
+
+    @property
+    def subscriptions(self) -> TableRepository[Subscription]:
+        return self.repository(tables_customer.SUBSCRIPTIONS)
+
+    @property
+    def referrals(self) -> TableRepository[Referral]:
+        return self.repository(tables_customer.REFERRALS)
 
     # -- loyalty --
 
