@@ -15,7 +15,7 @@ from typing import TextIO
 from attrs import define
 
 from bizrel.adapters import Store, open_store
-from bizrel.cli import demo_sales
+from bizrel.cli import demo_customer, demo_sales
 from bizrel.core.clock import FixedClock
 from bizrel.core.errors import BizrelError
 
@@ -52,6 +52,7 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     ("sales", demo_sales.run),
     # sales performance
     # customer management
+    ("customer", demo_customer.run),
     # loyalty
     # bridge
 )

@@ -12,7 +12,7 @@ from bizrel.core.clock import utc, zone
 from bizrel.core.errors import InvariantViolation, ValidationError
 from bizrel.core.ids import check_id, new_id
 from bizrel.core.money import Money
-from bizrel.core.uow import le, one_of
+from bizrel.core.uow import le, lt, one_of
 from bizrel.customer.care import CareOccasion, CarePlan, CareRule, PendingTouch
 from bizrel.customer.contact_policy import (
     DEFAULT_CONTACT_POLICY,
@@ -256,8 +256,7 @@ def overdue_follow_ups(
     """Open follow-ups whose time has passed, oldest first (one indexed query)."""
     when = uow.clock.now() if as_of is None else utc(as_of, "as_of")
     owner: dict[str, Any] = {} if owner_id is None else {"owner_id": check_id("owner_id", owner_id)}
-    overdue = uow.interactions.list(order_by="next_follow_up", follow_up_open=True, **owner)
-    return [i for i in overdue if i.is_overdue(when)]
+    return uow.interactions.list(order_by="next_follow_up", follow_up_open=True, next_follow_up=lt(when), **owner)
 
 
 # -- health -----------------------------------------------------------------------------------------
