@@ -126,7 +126,7 @@ def test_plan_hands_out_each_touch_once_and_keeps_deferred_ones() -> None:
     assert care.due("Europe/Berlin", datetime(2025, 3, 4, tzinfo=UTC)) == []
     [again] = care.due("Europe/Berlin", datetime(2025, 3, 5, tzinfo=UTC))
     assert again.occasion is CareOccasion.BIRTHDAY
-    assert again.until == datetime(2025, 3, 5, tzinfo=UTC)
+    assert again.at == datetime(2025, 3, 5, tzinfo=UTC)
 
 
 def test_bad_rules_are_refused() -> None:

@@ -5,7 +5,7 @@ This context never imports bizrel.sales; the bridge maps accounts to customers.
 """
 
 # -- customer core: lifecycle, interactions, health, care and contact policy, renewals --
-from bizrel.customer.care import CareOccasion, CarePlan, CareRule, PendingTouch, ScheduledTouch
+from bizrel.customer.care import CareOccasion, CarePlan, CareRule, ScheduledTouch
 from bizrel.customer.contact_policy import (
     DEFAULT_CONTACT_POLICY,
     Allowed,
@@ -145,7 +145,6 @@ __all__ = [
     "Lifecycle",
     "LifecycleStageChanged",
     "Outcome",
-    "PendingTouch",
     "QuietHours",
     "Recipient",
     "Referral",

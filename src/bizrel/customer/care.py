@@ -30,9 +30,9 @@ from bizrel.core.clock import utc, zone
 from bizrel.core.errors import ValidationError
 from bizrel.core.ids import TenantId, check_id
 from bizrel.customer.contact_policy import Touch, localize
-from bizrel.customer.customers import Channel, channel, purpose
+from bizrel.customer.customers import Channel, channel, member, purpose
 
-__all__ = ["CareOccasion", "CarePlan", "CareRule", "PendingTouch", "ScheduledTouch"]
+__all__ = ["CareOccasion", "CarePlan", "CareRule", "ScheduledTouch"]
 
 
 class CareOccasion(enum.StrEnum):
@@ -43,9 +43,7 @@ class CareOccasion(enum.StrEnum):
 
 
 def _occasion(value: object) -> CareOccasion:
-    if isinstance(value, str) and value in CareOccasion.__members__.values():
-        return CareOccasion(value)
-    raise ValidationError("occasion", value, f"expected one of {', '.join(o.value for o in CareOccasion)}")
+    return member(CareOccasion, "occasion", value)
 
 
 def _anchor(value: object) -> date:
@@ -148,18 +146,9 @@ class CareRule:
 
 @frozen(kw_only=True)
 class ScheduledTouch:
-    """A touch a care rule wants at a given instant (in the customer's zone)."""
+    """A touch a care rule wants at an instant; for a deferred touch, the instant its deferral ends."""
 
     at: datetime
-    occasion: CareOccasion
-    touch: Touch
-
-
-@frozen(kw_only=True)
-class PendingTouch:
-    """A touch the contact policy deferred: requested again from `until` on."""
-
-    until: datetime
     occasion: CareOccasion
     touch: Touch
 
@@ -173,7 +162,7 @@ class CarePlan(Aggregate):
     created_at: datetime
     run_until: datetime
     next_due: datetime | None = None
-    pending: list[PendingTouch] = field(factory=list)
+    pending: list[ScheduledTouch] = field(factory=list)
 
     @classmethod
     def create(
@@ -197,7 +186,7 @@ class CarePlan(Aggregate):
         """Keep `next_due` (indexed by the store) at the earliest pending or scheduled touch."""
         if upcoming is None:
             upcoming = [rule.next_occurrence(tz, self.run_until) for rule in self.rules]
-        candidates = [p.until for p in self.pending] + [at for at in upcoming if at is not None]
+        candidates = [p.at for p in self.pending] + [at for at in upcoming if at is not None]
         self.next_due = min(candidates, default=None)
 
     def schedule(self, timezone: str, start: datetime, end: datetime) -> list[ScheduledTouch]:
@@ -210,26 +199,26 @@ class CarePlan(Aggregate):
         ]
         return sorted(touches, key=lambda s: (s.at, s.occasion.value))
 
-    def due(self, timezone: str, now: datetime) -> list[PendingTouch]:
+    def due(self, timezone: str, now: datetime) -> list[ScheduledTouch]:
         """Touches to request now: deferred ones whose wait is over, and new ones since the last run.
 
         Takes them out of the plan and moves the run mark to `now`; re-add what is deferred again.
         """
         now = utc(now, "now")
         tz = zone(timezone, "timezone")
-        ready = [p for p in self.pending if p.until <= now]
-        self.pending = [p for p in self.pending if p.until > now]
+        ready = [p for p in self.pending if p.at <= now]
+        self.pending = [p for p in self.pending if p.at > now]
         end = max(self.run_until, now + timedelta(microseconds=1))
         upcoming: list[datetime | None] = []
         for rule in self.rules:
             inside, following = rule.window(tz, self.run_until, end)
-            ready += [PendingTouch(until=at, occasion=rule.occasion, touch=rule.touch()) for at in inside]
+            ready += [ScheduledTouch(at=at, occasion=rule.occasion, touch=rule.touch()) for at in inside]
             upcoming.append(following)
         self.run_until = end
         self._plan_next(tz, upcoming)
-        return sorted(ready, key=lambda p: (p.until, p.occasion.value))
+        return sorted(ready, key=lambda p: (p.at, p.occasion.value))
 
-    def defer(self, touch: PendingTouch, until: datetime) -> None:
+    def defer(self, touch: ScheduledTouch, until: datetime) -> None:
         until = utc(until, "until")
-        self.pending.append(PendingTouch(until=until, occasion=touch.occasion, touch=touch.touch))
+        self.pending.append(ScheduledTouch(at=until, occasion=touch.occasion, touch=touch.touch))
         self.next_due = until if self.next_due is None else min(self.next_due, until)

@@ -13,7 +13,7 @@ from bizrel.core.errors import InvariantViolation, ValidationError
 from bizrel.core.ids import check_id, new_id
 from bizrel.core.money import Money
 from bizrel.core.uow import le, lt, one_of
-from bizrel.customer.care import CareOccasion, CarePlan, CareRule, PendingTouch
+from bizrel.customer.care import CareOccasion, CarePlan, CareRule, ScheduledTouch
 from bizrel.customer.contact_policy import (
     DEFAULT_CONTACT_POLICY,
     ContactHistory,
@@ -409,7 +409,7 @@ def plan_standard_care(
 
 def run_care_plan(
     uow: CustomerUnitOfWork, plan_id: str, policy: ContactPolicy = DEFAULT_CONTACT_POLICY
-) -> list[tuple[PendingTouch, Decision]]:
+) -> list[tuple[ScheduledTouch, Decision]]:
     """Request every touch the plan has due by now through the policy; keep deferred ones for later."""
     plan = uow.care_plans.get(plan_id)
     customer = uow.customers.get(plan.customer_id)
@@ -424,7 +424,7 @@ def run_care_plan(
 
 def run_due_care(
     uow: CustomerUnitOfWork, policy: ContactPolicy = DEFAULT_CONTACT_POLICY
-) -> list[tuple[str, PendingTouch, Decision]]:
+) -> list[tuple[str, ScheduledTouch, Decision]]:
     """The care job: run every plan with a touch due by now (one indexed query finds them)."""
     now = uow.clock.now()
     return [
