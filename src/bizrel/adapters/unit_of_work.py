@@ -7,12 +7,13 @@ recorded events to the outbox in the same transaction, and hands them to the bus
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables, tables_customer
+from bizrel.adapters import tables, tables_customer, tables_customer_analytics, tables_performance, tables_purchases
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -22,8 +23,30 @@ from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
-from bizrel.customer import CarePlan, ContactLog, Customer, CustomerSettings, Interaction, Referral, Subscription
-from bizrel.sales import Opportunity, Pipeline
+from bizrel.customer import (
+    CarePlan,
+    ContactLog,
+    Customer,
+    CustomerSettings,
+    Interaction,
+    Referral,
+    SegmentDefinition,
+    SegmentSnapshot,
+    Subscription,
+    Survey,
+    SurveyResponse,
+)
+from bizrel.customer.purchases import Purchase
+from bizrel.sales import (
+    CommissionAdjustment,
+    CommissionPlan,
+    CommissionStatement,
+    Contract,
+    Opportunity,
+    Pipeline,
+    SalesOrganisation,
+    Target,
+)
 
 if TYPE_CHECKING:
     from bizrel.adapters.store import Store
@@ -83,7 +106,7 @@ class TableRepository(Generic[A]):
                 raise ValidationError("id", aggregate.id, f"{self._table.kind} already in this unit of work")
             uow._seen[key] = _Tracked(self._table, aggregate, None)
 
-    def list(self, *, order_by: str | None = None, limit: int | None = None, **filters: Any) -> list[A]:
+    def list(self, *, order_by: str | None = None, limit: int | None = None, **filters: Any) -> builtins.list[A]:
         uow = self._uow
         uow.flush()
         rows = uow._txn().select(self._table, uow.tenant_id, self._filters(filters, order_by), order_by, limit)
@@ -98,7 +121,7 @@ class TableRepository(Generic[A]):
         uow.flush()
         return uow._txn().count(self._table, uow.tenant_id, self._filters(filters, None))
 
-    def _filters(self, filters: dict[str, Any], order_by: str | None) -> list[tuple[str, Any]]:
+    def _filters(self, filters: dict[str, Any], order_by: str | None) -> builtins.list[tuple[str, Any]]:
         known = self._table.column_names
         for name in [*filters, *([order_by.lstrip("-")] if order_by else [])]:
             if name not in known:
@@ -255,6 +278,12 @@ class StoreUnitOfWork:
     def opportunities(self) -> TableRepository[Opportunity]:
         return self.repository(tables.OPPORTUNITIES)
 
+    # -- purchases --
+
+    @property
+    def purchases(self) -> TableRepository[Purchase]:
+        return self.repository(tables_purchases.PURCHASES)
+
     # -- customer management --
 
     @property
@@ -285,10 +314,52 @@ class StoreUnitOfWork:
     def referrals(self) -> TableRepository[Referral]:
         return self.repository(tables_customer.REFERRALS)
 
+    # customer analytics
+
+    @property
+    def surveys(self) -> TableRepository[Survey]:
+        return self.repository(tables_customer_analytics.SURVEYS)
+
+    @property
+    def survey_responses(self) -> TableRepository[SurveyResponse]:
+        return self.repository(tables_customer_analytics.SURVEY_RESPONSES)
+
+    @property
+    def segments(self) -> TableRepository[SegmentDefinition]:
+        return self.repository(tables_customer_analytics.SEGMENT_DEFINITIONS)
+
+    @property
+    def segment_snapshots(self) -> TableRepository[SegmentSnapshot]:
+        return self.repository(tables_customer_analytics.SEGMENT_SNAPSHOTS)
+
     # -- loyalty --
 
     # -- sales process --
 
     # -- sales performance --
+
+    @property
+    def organisations(self) -> TableRepository[SalesOrganisation]:
+        return self.repository(tables_performance.ORGANISATIONS)
+
+    @property
+    def targets(self) -> TableRepository[Target]:
+        return self.repository(tables_performance.TARGETS)
+
+    @property
+    def commission_plans(self) -> TableRepository[CommissionPlan]:
+        return self.repository(tables_performance.COMMISSION_PLANS)
+
+    @property
+    def commission_statements(self) -> TableRepository[CommissionStatement]:
+        return self.repository(tables_performance.COMMISSION_STATEMENTS)
+
+    @property
+    def commission_adjustments(self) -> TableRepository[CommissionAdjustment]:
+        return self.repository(tables_performance.COMMISSION_ADJUSTMENTS)
+
+    @property
+    def contracts(self) -> TableRepository[Contract]:
+        return self.repository(tables_performance.CONTRACTS)
 
     # -- bridge --
