@@ -61,6 +61,7 @@ __all__ = [
     "renew_subscription",
     "renewals_due",
     "request_touch",
+    "reschedule_follow_up",
     "run_care_plan",
     "run_due_care",
     "set_attribute",
@@ -247,6 +248,13 @@ def log_interaction(
 def complete_follow_up(uow: CustomerUnitOfWork, interaction_id: str) -> Interaction:
     interaction = uow.interactions.get(interaction_id)
     interaction.complete_follow_up(uow.clock.now())
+    return interaction
+
+
+def reschedule_follow_up(uow: CustomerUnitOfWork, interaction_id: str, to: datetime) -> Interaction:
+    """Move an open follow-up to another time (not before the interaction itself)."""
+    interaction = uow.interactions.get(interaction_id)
+    interaction.reschedule_follow_up(to)
     return interaction
 
 
