@@ -445,6 +445,34 @@ class Customer(Aggregate):
         )
         self.stage = stage
 
+    @property
+    def lifecycle_stage(self) -> str:
+        """The current stage under the name segment rules and rows use."""
+        return self.stage
+
+    @property
+    def health_band(self) -> HealthBand | None:
+        return None if self.health is None else self.health.band
+
+    def to_row(self) -> dict[str, object]:
+        """One flat row for a notebook or a DataFrame (attributes prefixed with "attr.")."""
+        row: dict[str, object] = {
+            "customer_id": self.id,
+            "name": self.name,
+            "kind": self.kind.value,
+            "owner_id": self.owner_id,
+            "timezone": self.timezone,
+            "lifecycle_stage": self.stage,
+            "health_score": None if self.health is None else self.health.score,
+            "health_band": None if self.health is None else self.health.band.value,
+            "tags": list(self.tags),
+            "external_id": self.external_id,
+            "domain": self.domain,
+            "created_at": self.created_at,
+        }
+        row.update({f"attr.{key}": value for key, value in sorted(self.attributes.items())})
+        return row
+
     def entered(self, stage: str) -> datetime | None:
         """When the customer first entered a stage (None if never)."""
         return next((c.at for c in self.history if c.to_stage == stage), None)
