@@ -126,7 +126,7 @@ def test_plan_hands_out_each_touch_once_and_keeps_deferred_ones() -> None:
     assert care.due("Europe/Berlin", datetime(2025, 3, 4, tzinfo=UTC)) == []
     [again] = care.due("Europe/Berlin", datetime(2025, 3, 5, tzinfo=UTC))
     assert again.occasion is CareOccasion.BIRTHDAY
-    assert again.until == datetime(2025, 3, 5, tzinfo=UTC)
+    assert again.at == datetime(2025, 3, 5, tzinfo=UTC)
 
 
 def test_bad_rules_are_refused() -> None:
@@ -146,3 +146,35 @@ def test_bad_rules_are_refused() -> None:
     assert tz.value.field == "timezone"
     with pytest.raises(ValidationError):
         CarePlan.create(tenant_id=T, id="p", customer_id="c", rules=[], at=START, timezone="Europe/Berlin")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    tz=st.sampled_from((*ZONES, "Australia/Sydney")),
+    anchor=st.dates(min_value=date(1950, 1, 1), max_value=date(2029, 12, 31)),
+    occasion=st.sampled_from(
+        [CareOccasion.QUARTERLY_BUSINESS_REVIEW, CareOccasion.CONTRACT_ANNIVERSARY, CareOccasion.BIRTHDAY]
+    ),
+    window_start=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2030, 1, 1)),
+    window_days=st.integers(1, 800),
+)
+def test_expansion_matches_month_arithmetic_from_the_anchor(
+    tz: str, anchor: date, occasion: CareOccasion, window_start: datetime, window_days: int
+) -> None:
+    """Reference: anchor + k periods by relativedelta (which clamps to the month end), at 10:00 local."""
+    from dateutil.relativedelta import relativedelta
+
+    zone = ZoneInfo(tz)
+    start = window_start.replace(tzinfo=UTC)
+    end = start + timedelta(days=window_days)
+    step = 3 if occasion is CareOccasion.QUARTERLY_BUSINESS_REVIEW else 12
+    first_k = 1 if occasion is CareOccasion.CONTRACT_ANNIVERSARY else 0
+    expected = []
+    for k in range(first_k, (2032 - anchor.year) * 12 // step + 2):
+        at = datetime.combine(anchor + relativedelta(months=k * step), time(10)).replace(tzinfo=zone)
+        if start <= at < end:
+            expected.append(at)
+    rule = CareRule(occasion=occasion, anchor=anchor, local_time=time(10))
+    assert rule.occurrences(zone, start, end) == expected
+    if expected:
+        assert rule.next_occurrence(zone, start) == expected[0]

@@ -86,9 +86,10 @@ def test_overdue_follow_ups(store: Store, clock: FixedClock) -> None:
         assert [i.id for i in cm.overdue_follow_ups(uow)] == ["i0", "i3", "i1"]
         assert [i.id for i in cm.overdue_follow_ups(uow, owner_id="csm1")] == ["i1"]
         cm.complete_follow_up(uow, "i3")
+        cm.reschedule_follow_up(uow, "i1", clock.now() + timedelta(days=1))
         uow.commit()
     with store.unit_of_work(T) as uow:
-        assert [i.id for i in cm.overdue_follow_ups(uow)] == ["i0", "i1"]
+        assert [i.id for i in cm.overdue_follow_ups(uow)] == ["i0"]
         assert [i.id for i in cm.overdue_follow_ups(uow, clock.now() + timedelta(days=30))] == ["i0", "i1", "i2"]
         with pytest.raises(InvariantViolation):
             cm.complete_follow_up(uow, "i3")
@@ -383,3 +384,20 @@ def test_bad_input_is_refused_and_nothing_is_persisted(
         uow.commit()  # even a caller that commits anyway finds nothing staged
     assert snapshot(store) == before
     assert spy.events == []
+
+
+def test_customers_feed_segment_rules_and_rows(store: Store) -> None:
+    """Customers carry the fields the analytics' segment rules read: stage, health band, tags, attributes."""
+    seed(store, 3)
+    with store.unit_of_work(T) as uow:
+        cm.tag_customer(uow, "c1", "vip")
+        cm.set_attribute(uow, "c1", "seats", 120)
+        cm.change_stage(uow, "c1", "onboarding")
+        cm.record_health(uow, "c1", cm.HealthSignals(latest_nps=10, days_since_last_interaction=1))
+        uow.commit()
+    rule = cm.InLifecycleStage(("onboarding",)) & cm.InHealthBand(("healthy",)) & cm.HasTag("vip")
+    with store.unit_of_work(T) as uow:
+        customers = uow.customers.list(order_by="id")
+    assert [c.id for c in customers if rule.matches(c)] == ["c1"]
+    row = customers[1].to_row()
+    assert (row["lifecycle_stage"], row["health_band"], row["attr.seats"]) == ("onboarding", "healthy", 120)

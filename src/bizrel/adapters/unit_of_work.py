@@ -286,24 +286,6 @@ class StoreUnitOfWork:
 
     # -- customer management --
 
-    # customer analytics
-
-    @property
-    def surveys(self) -> TableRepository[Survey]:
-        return self.repository(tables_customer_analytics.SURVEYS)
-
-    @property
-    def survey_responses(self) -> TableRepository[SurveyResponse]:
-        return self.repository(tables_customer_analytics.SURVEY_RESPONSES)
-
-    @property
-    def segments(self) -> TableRepository[SegmentDefinition]:
-        return self.repository(tables_customer_analytics.SEGMENT_DEFINITIONS)
-
-    @property
-    def segment_snapshots(self) -> TableRepository[SegmentSnapshot]:
-        return self.repository(tables_customer_analytics.SEGMENT_SNAPSHOTS)
-
     @property
     def customers(self) -> TableRepository[Customer]:
         return self.repository(tables_customer.CUSTOMERS)
@@ -331,6 +313,24 @@ class StoreUnitOfWork:
     @property
     def referrals(self) -> TableRepository[Referral]:
         return self.repository(tables_customer.REFERRALS)
+
+    # customer analytics
+
+    @property
+    def surveys(self) -> TableRepository[Survey]:
+        return self.repository(tables_customer_analytics.SURVEYS)
+
+    @property
+    def survey_responses(self) -> TableRepository[SurveyResponse]:
+        return self.repository(tables_customer_analytics.SURVEY_RESPONSES)
+
+    @property
+    def segments(self) -> TableRepository[SegmentDefinition]:
+        return self.repository(tables_customer_analytics.SEGMENT_DEFINITIONS)
+
+    @property
+    def segment_snapshots(self) -> TableRepository[SegmentSnapshot]:
+        return self.repository(tables_customer_analytics.SEGMENT_SNAPSHOTS)
 
     # -- loyalty --
 

@@ -2,11 +2,20 @@
 
 Measured by satisfaction, NPS, retention and lifetime value. This context never imports
 bizrel.sales; the bridge maps accounts to customers.
+
+The core (customers and their lifecycle, interactions, health, care plans under the contact policy,
+renewals and referrals) and the analytics (satisfaction, segmentation, retention and value) share
+this one public API; imports and `__all__` are kept in ruff's order.
 """
 
 from bizrel.customer.analytics_ports import CustomerAnalyticsUnitOfWork
-from bizrel.customer.analytics_services import create_survey, record_response, save_segment, snapshot_segment
-from bizrel.customer.care import CareOccasion, CarePlan, CareRule, PendingTouch, ScheduledTouch
+from bizrel.customer.analytics_services import (
+    create_survey,
+    record_response,
+    save_segment,
+    snapshot_segment,
+)
+from bizrel.customer.care import CareOccasion, CarePlan, CareRule, ScheduledTouch
 from bizrel.customer.contact_policy import (
     DEFAULT_CONTACT_POLICY,
     Allowed,
@@ -156,6 +165,7 @@ from bizrel.customer.services import (
     renew_subscription,
     renewals_due,
     request_touch,
+    reschedule_follow_up,
     run_care_plan,
     run_due_care,
     set_attribute,
@@ -231,7 +241,6 @@ __all__ = [
     "Not",
     "NpsResult",
     "Outcome",
-    "PendingTouch",
     "Predicate",
     "Purchase",
     "PurchaseRecorded",
@@ -311,6 +320,7 @@ __all__ = [
     "renewals_due",
     "repeat_purchase_rate",
     "request_touch",
+    "reschedule_follow_up",
     "rfm_segment",
     "rfm_summary",
     "run_care_plan",

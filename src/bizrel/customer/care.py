@@ -19,8 +19,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from attrs import define, field, frozen
+from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, MONTHLY, YEARLY, rrule
 
 from bizrel.core.aggregate import Aggregate
@@ -28,9 +30,9 @@ from bizrel.core.clock import utc, zone
 from bizrel.core.errors import ValidationError
 from bizrel.core.ids import TenantId, check_id
 from bizrel.customer.contact_policy import Touch, localize
-from bizrel.customer.customers import Channel, channel, purpose
+from bizrel.customer.customers import Channel, channel, member, purpose
 
-__all__ = ["CareOccasion", "CarePlan", "CareRule", "PendingTouch", "ScheduledTouch"]
+__all__ = ["CareOccasion", "CarePlan", "CareRule", "ScheduledTouch"]
 
 
 class CareOccasion(enum.StrEnum):
@@ -41,9 +43,7 @@ class CareOccasion(enum.StrEnum):
 
 
 def _occasion(value: object) -> CareOccasion:
-    if isinstance(value, str) and value in CareOccasion.__members__.values():
-        return CareOccasion(value)
-    raise ValidationError("occasion", value, f"expected one of {', '.join(o.value for o in CareOccasion)}")
+    return member(CareOccasion, "occasion", value)
 
 
 def _anchor(value: object) -> date:
@@ -93,58 +93,62 @@ class CareRule:
     def touch(self) -> Touch:
         return Touch(channel=self.channel, purpose=self.purpose, source=f"care:{self.occasion.value}")
 
-    def _rule(self) -> rrule:
-        start = datetime.combine(self.anchor, self.local_time)  # naive: local wall time
-        clamp = {"bymonthday": (self.anchor.day, -1), "bysetpos": 1} if self.anchor.day > 28 else {}
-        match self.occasion:
-            case CareOccasion.QUARTERLY_BUSINESS_REVIEW:
-                return rrule(MONTHLY, interval=3, dtstart=start, **clamp)  # type: ignore[arg-type]
-            case CareOccasion.CONTRACT_ANNIVERSARY | CareOccasion.BIRTHDAY:
-                return rrule(YEARLY, dtstart=start, bymonth=self.anchor.month, **clamp)  # type: ignore[arg-type]
-            case CareOccasion.AFTER_ONBOARDING:
-                return rrule(DAILY, dtstart=start + timedelta(days=self.days_after), count=1)
+    def _rule(self, near: datetime) -> rrule:
+        """The rule as an rrule over naive local wall times, started at most a year before `near`.
+
+        The start moves forward from the anchor in whole periods (computed from the anchor, never
+        chained) to the first of a month, so no occurrence is lost and an old anchor (a birth date)
+        costs nothing to expand; the day of the month is the anchor's, clamped in short months.
+        """
+        at = self.local_time
+        if self.occasion is CareOccasion.AFTER_ONBOARDING:
+            return rrule(DAILY, dtstart=datetime.combine(self.anchor + timedelta(days=self.days_after), at), count=1)
+        step = 3 if self.occasion is CareOccasion.QUARTERLY_BUSINESS_REVIEW else 12
+        behind = (near.year - self.anchor.year) * 12 + near.month - self.anchor.month - 12
+        first = date(self.anchor.year, self.anchor.month, 1) + relativedelta(months=max(0, behind // step) * step)
+        day: dict[str, Any] = {"bymonthday": self.anchor.day}
+        if self.anchor.day > 28:
+            day = {"bymonthday": (self.anchor.day, -1), "bysetpos": 1}
+        if step == 3:
+            return rrule(MONTHLY, interval=3, dtstart=datetime.combine(first, at), **day)
+        return rrule(YEARLY, bymonth=self.anchor.month, dtstart=datetime.combine(first, at), **day)
 
     def _walls(self, tz: tzinfo, start: datetime) -> Iterator[datetime]:
         """Naive local wall times of the rule from a day before `start` on (a day of slack so that no
         wall time near the bound is lost to the zone offset; callers cut exactly)."""
         lo = start.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
-        for wall in self._rule().xafter(lo, inc=True):
+        for wall in self._rule(lo).xafter(lo, inc=True):
             if self.occasion is CareOccasion.CONTRACT_ANNIVERSARY and wall.date() == self.anchor:
                 continue  # the contract start itself is not an anniversary
             yield wall
 
-    def occurrences(self, tz: tzinfo, start: datetime, end: datetime) -> list[datetime]:
-        """Instants in [start, end), expanded in local wall time and localized in `tz`."""
+    def window(self, tz: tzinfo, start: datetime, end: datetime) -> tuple[list[datetime], datetime | None]:
+        """Instants in [start, end) and the first one at or after `end` (None when there is none),
+        from one pass over the rule."""
         start, end = utc(start, "start"), utc(end, "end")
-        result = []
+        inside: list[datetime] = []
         for wall in self._walls(tz, start):
             at = localize(wall, tz)
             if at >= end:
-                break
+                return inside, at
             if at >= start:
-                result.append(at)
-        return result
+                inside.append(at)
+        return inside, None
+
+    def occurrences(self, tz: tzinfo, start: datetime, end: datetime) -> list[datetime]:
+        """Instants in [start, end), expanded in local wall time and localized in `tz`."""
+        return self.window(tz, start, end)[0]
 
     def next_occurrence(self, tz: tzinfo, start: datetime) -> datetime | None:
         """The first instant at or after `start` (None when a one-off occasion has passed)."""
-        start = utc(start, "start")
-        return next((at for at in (localize(w, tz) for w in self._walls(tz, start)) if at >= start), None)
+        return self.window(tz, start, start)[1]
 
 
 @frozen(kw_only=True)
 class ScheduledTouch:
-    """A touch a care rule wants at a given instant (in the customer's zone)."""
+    """A touch a care rule wants at an instant; for a deferred touch, the instant its deferral ends."""
 
     at: datetime
-    occasion: CareOccasion
-    touch: Touch
-
-
-@frozen(kw_only=True)
-class PendingTouch:
-    """A touch the contact policy deferred: requested again from `until` on."""
-
-    until: datetime
     occasion: CareOccasion
     touch: Touch
 
@@ -158,7 +162,7 @@ class CarePlan(Aggregate):
     created_at: datetime
     run_until: datetime
     next_due: datetime | None = None
-    pending: list[PendingTouch] = field(factory=list)
+    pending: list[ScheduledTouch] = field(factory=list)
 
     @classmethod
     def create(
@@ -178,10 +182,11 @@ class CarePlan(Aggregate):
         plan._plan_next(tz)
         return plan
 
-    def _plan_next(self, tz: tzinfo) -> None:
+    def _plan_next(self, tz: tzinfo, upcoming: list[datetime | None] | None = None) -> None:
         """Keep `next_due` (indexed by the store) at the earliest pending or scheduled touch."""
-        candidates = [p.until for p in self.pending]
-        candidates += [at for rule in self.rules if (at := rule.next_occurrence(tz, self.run_until)) is not None]
+        if upcoming is None:
+            upcoming = [rule.next_occurrence(tz, self.run_until) for rule in self.rules]
+        candidates = [p.at for p in self.pending] + [at for at in upcoming if at is not None]
         self.next_due = min(candidates, default=None)
 
     def schedule(self, timezone: str, start: datetime, end: datetime) -> list[ScheduledTouch]:
@@ -194,23 +199,26 @@ class CarePlan(Aggregate):
         ]
         return sorted(touches, key=lambda s: (s.at, s.occasion.value))
 
-    def due(self, timezone: str, now: datetime) -> list[PendingTouch]:
+    def due(self, timezone: str, now: datetime) -> list[ScheduledTouch]:
         """Touches to request now: deferred ones whose wait is over, and new ones since the last run.
 
         Takes them out of the plan and moves the run mark to `now`; re-add what is deferred again.
         """
         now = utc(now, "now")
-        ready = [p for p in self.pending if p.until <= now]
-        self.pending = [p for p in self.pending if p.until > now]
-        fresh = [
-            PendingTouch(until=s.at, occasion=s.occasion, touch=s.touch)
-            for s in self.schedule(timezone, self.run_until, now + timedelta(microseconds=1))
-        ]
-        self.run_until = max(self.run_until, now + timedelta(microseconds=1))
-        self._plan_next(zone(timezone, "timezone"))
-        return sorted(ready + fresh, key=lambda p: (p.until, p.occasion.value))
+        tz = zone(timezone, "timezone")
+        ready = [p for p in self.pending if p.at <= now]
+        self.pending = [p for p in self.pending if p.at > now]
+        end = max(self.run_until, now + timedelta(microseconds=1))
+        upcoming: list[datetime | None] = []
+        for rule in self.rules:
+            inside, following = rule.window(tz, self.run_until, end)
+            ready += [ScheduledTouch(at=at, occasion=rule.occasion, touch=rule.touch()) for at in inside]
+            upcoming.append(following)
+        self.run_until = end
+        self._plan_next(tz, upcoming)
+        return sorted(ready, key=lambda p: (p.at, p.occasion.value))
 
-    def defer(self, touch: PendingTouch, until: datetime) -> None:
+    def defer(self, touch: ScheduledTouch, until: datetime) -> None:
         until = utc(until, "until")
-        self.pending.append(PendingTouch(until=until, occasion=touch.occasion, touch=touch.touch))
+        self.pending.append(ScheduledTouch(at=until, occasion=touch.occasion, touch=touch.touch))
         self.next_due = until if self.next_due is None else min(self.next_due, until)

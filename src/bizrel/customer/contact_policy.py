@@ -236,8 +236,9 @@ def decide(
         return Refused(f"consent for {what} withdrawn on {consent.at.astimezone(tz):%Y-%m-%d}")
     candidate = now
     reasons: list[str] = []
+    sent_days = [(s.channel, s.at.astimezone(tz).date()) for s in history.sent]  # local calendar days
     while True:
-        blocked = _first_block(policy, tz, touch, history, candidate)
+        blocked = _first_block(policy, tz, touch, history, sent_days, candidate)
         if blocked is None:
             break
         until, reason = blocked
@@ -250,7 +251,12 @@ def decide(
 
 
 def _first_block(
-    policy: ContactPolicy, tz: tzinfo, touch: Touch, history: ContactHistory, at: datetime
+    policy: ContactPolicy,
+    tz: tzinfo,
+    touch: Touch,
+    history: ContactHistory,
+    sent_days: list[tuple[Channel, date]],
+    at: datetime,
 ) -> tuple[datetime, str] | None:
     """The first rule that forbids sending at `at`, with the earliest instant it could pass."""
     if (
@@ -269,7 +275,7 @@ def _first_block(
     for cap in policy.caps:
         if cap.channel is not None and cap.channel is not touch.channel:
             continue
-        days = [s.at.astimezone(tz).date() for s in history.sent if cap.channel is None or s.channel is cap.channel]
+        days = [d for channel, d in sent_days if cap.channel is None or channel is cap.channel]
         free = _first_free_day(days, local.date(), cap)
         if free != local.date():
             return localize(datetime.combine(free, time()), tz), f"frequency cap {cap.describe()}"
@@ -277,23 +283,28 @@ def _first_block(
 
 
 def _first_free_day(days: Iterable[date], start: date, cap: FrequencyCap) -> date:
-    """The first local day >= start on which one more touch keeps every window under the cap."""
-    counts: dict[date, int] = {}
+    """The first local day >= start on which one more touch keeps every window under the cap.
+
+    Days are ordinals; window sums come from prefix sums, so each candidate day costs `cap.days`
+    subtractions whatever the length of the history.
+    """
+    span = cap.days
+    lo = start.toordinal() - span + 1  # older days lie in no window that contains `start` or later
+    counts: dict[int, int] = {}
     for d in days:
-        counts[d] = counts.get(d, 0) + 1
+        o = d.toordinal()
+        if o >= lo:
+            counts[o] = counts.get(o, 0) + 1
     if not counts:
         return start
-    span = timedelta(days=cap.days)
-    last = max(counts)
-    day = start
-    while day <= last + span:
-        if all(
-            sum(n for d, n in counts.items() if first <= d < first + span) < cap.max_touches
-            for first in (day - timedelta(days=k) for k in range(cap.days))
-        ):
-            return day
-        day += timedelta(days=1)
-    return day
+    hi = max(counts) + span  # from here on every window is empty
+    prefix = [0]
+    for o in range(lo, hi + span):
+        prefix.append(prefix[-1] + counts.get(o, 0))
+    for day in range(start.toordinal(), hi + 1):
+        if all(prefix[s - lo + span] - prefix[s - lo] < cap.max_touches for s in range(day - span + 1, day + 1)):
+            return date.fromordinal(day)
+    return date.fromordinal(hi)
 
 
 # -- the persisted record -------------------------------------------------------------------------

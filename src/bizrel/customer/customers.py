@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from attrs import define, field, frozen
 
@@ -57,6 +58,18 @@ def _optional_text(name: str, value: object) -> str | None:
     return None if value is None else _text(name, value)
 
 
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def member(cls: type[E], field: str, value: object) -> E:
+    """An enum member given as itself or its value, or a ValidationError naming the field."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str) and value in cls.__members__.values():
+        return cls(value)
+    raise ValidationError(field, value, f"expected one of {', '.join(m.value for m in cls)}")
+
+
 class CustomerKind(enum.StrEnum):
     ORGANISATION = "organisation"
     PERSON = "person"
@@ -74,11 +87,7 @@ class Channel(enum.StrEnum):
 
     @classmethod
     def of(cls, value: object) -> Channel:
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str) and value in cls.__members__.values():
-            return cls(value)
-        raise ValidationError("channel", value, f"not a channel ({', '.join(c.value for c in cls)})")
+        return member(cls, "channel", value)
 
 
 def channel(value: object) -> Channel:
@@ -363,10 +372,7 @@ class Customer(Aggregate):
         check_id("id", id)
         check_id("owner_id", owner_id)
         name = _text("name", name)
-        try:
-            kind = CustomerKind(kind)
-        except ValueError:
-            raise ValidationError("kind", kind, "expected organisation or person") from None
+        kind = member(CustomerKind, "kind", kind)
         zone(timezone, "timezone")
         at = utc(at, "at")
         first = lifecycle.initial if stage is None else stage
@@ -438,6 +444,34 @@ class Customer(Aggregate):
             )
         )
         self.stage = stage
+
+    @property
+    def lifecycle_stage(self) -> str:
+        """The current stage under the name segment rules and rows use."""
+        return self.stage
+
+    @property
+    def health_band(self) -> HealthBand | None:
+        return None if self.health is None else self.health.band
+
+    def to_row(self) -> dict[str, object]:
+        """One flat row for a notebook or a DataFrame (attributes prefixed with "attr.")."""
+        row: dict[str, object] = {
+            "customer_id": self.id,
+            "name": self.name,
+            "kind": self.kind.value,
+            "owner_id": self.owner_id,
+            "timezone": self.timezone,
+            "lifecycle_stage": self.stage,
+            "health_score": None if self.health is None else self.health.score,
+            "health_band": None if self.health is None else self.health.band.value,
+            "tags": list(self.tags),
+            "external_id": self.external_id,
+            "domain": self.domain,
+            "created_at": self.created_at,
+        }
+        row.update({f"attr.{key}": value for key, value in sorted(self.attributes.items())})
+        return row
 
     def entered(self, stage: str) -> datetime | None:
         """When the customer first entered a stage (None if never)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TypeVar
 
 from attrs import define, frozen
 
@@ -18,7 +17,7 @@ from bizrel.core.clock import utc
 from bizrel.core.errors import InvariantViolation, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, check_id
-from bizrel.customer.customers import Channel
+from bizrel.customer.customers import Channel, member
 
 __all__ = [
     "Direction",
@@ -41,15 +40,6 @@ class Outcome(enum.StrEnum):
     NO_RESPONSE = "no_response"
     FOLLOW_UP_NEEDED = "follow_up_needed"
     ESCALATED = "escalated"
-
-
-E = TypeVar("E", bound=enum.StrEnum)
-
-
-def _enum(cls: type[E], name: str, value: object) -> E:
-    if isinstance(value, str) and value in cls.__members__.values():
-        return cls(value)
-    raise ValidationError(name, value, f"expected one of {', '.join(m.value for m in cls)}")
 
 
 @frozen(kw_only=True)
@@ -100,8 +90,8 @@ class Interaction(Aggregate):
         check_id("customer_id", customer_id)
         check_id("owner_id", owner_id)
         channel = Channel.of(channel)
-        direction = _enum(Direction, "direction", direction)
-        outcome = _enum(Outcome, "outcome", outcome)
+        direction = member(Direction, "direction", direction)
+        outcome = member(Outcome, "outcome", outcome)
         if not isinstance(summary, str) or not summary.strip() or len(summary) > _MAX_SUMMARY:
             raise ValidationError("summary", summary, f"must be a non-empty str of at most {_MAX_SUMMARY} chars")
         occurred_at = utc(occurred_at, "occurred_at")

@@ -18,7 +18,7 @@ from bizrel.core.errors import InvariantViolation, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, check_id
 from bizrel.core.money import Money
-from bizrel.customer.customers import _email, _text
+from bizrel.customer.customers import _email, _text, member
 
 __all__ = [
     "Referral",
@@ -291,10 +291,7 @@ class Referral(Aggregate):
         return referral
 
     def move_to(self, status: ReferralStatus | str, at: datetime, note: str | None = None) -> None:
-        try:
-            target = ReferralStatus(status)
-        except ValueError:
-            raise ValidationError("status", status, "not a referral status") from None
+        target = member(ReferralStatus, "status", status)
         if target not in _REFERRAL_MOVES[self.status]:
             raise InvariantViolation(
                 "status", target.value, f"a {self.status.value} referral cannot become {target.value}"

@@ -12,8 +12,8 @@ from bizrel.core.clock import utc, zone
 from bizrel.core.errors import InvariantViolation, ValidationError
 from bizrel.core.ids import check_id, new_id
 from bizrel.core.money import Money
-from bizrel.core.uow import le, one_of
-from bizrel.customer.care import CareOccasion, CarePlan, CareRule, PendingTouch
+from bizrel.core.uow import le, lt, one_of
+from bizrel.customer.care import CareOccasion, CarePlan, CareRule, ScheduledTouch
 from bizrel.customer.contact_policy import (
     DEFAULT_CONTACT_POLICY,
     ContactHistory,
@@ -61,6 +61,7 @@ __all__ = [
     "renew_subscription",
     "renewals_due",
     "request_touch",
+    "reschedule_follow_up",
     "run_care_plan",
     "run_due_care",
     "set_attribute",
@@ -250,14 +251,20 @@ def complete_follow_up(uow: CustomerUnitOfWork, interaction_id: str) -> Interact
     return interaction
 
 
+def reschedule_follow_up(uow: CustomerUnitOfWork, interaction_id: str, to: datetime) -> Interaction:
+    """Move an open follow-up to another time (not before the interaction itself)."""
+    interaction = uow.interactions.get(interaction_id)
+    interaction.reschedule_follow_up(to)
+    return interaction
+
+
 def overdue_follow_ups(
     uow: CustomerUnitOfWork, as_of: datetime | None = None, *, owner_id: str | None = None
 ) -> list[Interaction]:
     """Open follow-ups whose time has passed, oldest first (one indexed query)."""
     when = uow.clock.now() if as_of is None else utc(as_of, "as_of")
     owner: dict[str, Any] = {} if owner_id is None else {"owner_id": check_id("owner_id", owner_id)}
-    overdue = uow.interactions.list(order_by="next_follow_up", follow_up_open=True, **owner)
-    return [i for i in overdue if i.is_overdue(when)]
+    return uow.interactions.list(order_by="next_follow_up", follow_up_open=True, next_follow_up=lt(when), **owner)
 
 
 # -- health -----------------------------------------------------------------------------------------
@@ -410,7 +417,7 @@ def plan_standard_care(
 
 def run_care_plan(
     uow: CustomerUnitOfWork, plan_id: str, policy: ContactPolicy = DEFAULT_CONTACT_POLICY
-) -> list[tuple[PendingTouch, Decision]]:
+) -> list[tuple[ScheduledTouch, Decision]]:
     """Request every touch the plan has due by now through the policy; keep deferred ones for later."""
     plan = uow.care_plans.get(plan_id)
     customer = uow.customers.get(plan.customer_id)
@@ -425,7 +432,7 @@ def run_care_plan(
 
 def run_due_care(
     uow: CustomerUnitOfWork, policy: ContactPolicy = DEFAULT_CONTACT_POLICY
-) -> list[tuple[str, PendingTouch, Decision]]:
+) -> list[tuple[str, ScheduledTouch, Decision]]:
     """The care job: run every plan with a touch due by now (one indexed query finds them)."""
     now = uow.clock.now()
     return [

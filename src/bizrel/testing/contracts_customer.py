@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bizrel.adapters.store import Store
+from bizrel.adapters.unit_of_work import StoreUnitOfWork
+from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import Clock, FixedClock
 from bizrel.core.errors import ConcurrencyConflict, NotFound
 from bizrel.core.ids import TenantId
@@ -138,6 +140,18 @@ class CustomerStoreContract(abc.ABC):
                 set_consent(uow, f"c{i}", "email", "care", granted=True)
             uow.commit()
 
+    @staticmethod
+    def _everything(uow: StoreUnitOfWork) -> list[Aggregate]:
+        return [
+            uow.customers.get("c0"),
+            uow.customer_settings.get("customer-settings"),
+            uow.interactions.get("i1"),
+            uow.care_plans.get("p1"),
+            uow.contact_logs.get("c0"),
+            uow.subscriptions.get("s1"),
+            uow.referrals.get("r1"),
+        ]
+
     # -- round trips ------------------------------------------------------------------------------
 
     @settings(
@@ -194,26 +208,10 @@ class CustomerStoreContract(abc.ABC):
                 end=date(2026, 12, 31),
             )
             submit_referral(uow, id="r1", referrer_id="c0", referred_name="Bob", referred_email="bob@example.org")
-            originals = [
-                uow.customers.get("c0"),
-                uow.customer_settings.get("customer-settings"),
-                uow.interactions.get("i1"),
-                uow.care_plans.get("p1"),
-                uow.contact_logs.get("c0"),
-                uow.subscriptions.get("s1"),
-                uow.referrals.get("r1"),
-            ]
+            originals = self._everything(uow)
             uow.commit()
         with store.unit_of_work(tenant) as uow:
-            loaded = [
-                uow.customers.get("c0"),
-                uow.customer_settings.get("customer-settings"),
-                uow.interactions.get("i1"),
-                uow.care_plans.get("p1"),
-                uow.contact_logs.get("c0"),
-                uow.subscriptions.get("s1"),
-                uow.referrals.get("r1"),
-            ]
+            loaded = self._everything(uow)
         assert loaded == originals
 
     # -- tenancy ----------------------------------------------------------------------------------
