@@ -103,8 +103,7 @@ def table_ddl(table: AggregateTable, dialect: str) -> list[str]:
         f"version INTEGER NOT NULL, body TEXT NOT NULL{cols}, PRIMARY KEY (tenant_id, id))"
     ]
     statements += [
-        f"CREATE INDEX ix_{table.name}_{c.name} ON {table.name} (tenant_id, {c.name})"
-        for c in table.columns
+        f"CREATE INDEX ix_{table.name}_{c.name} ON {table.name} (tenant_id, {c.name})" for c in table.columns
     ]
     for child in table.children:
         child_cols = "".join(f", {name} {types[t]}" for name, t in child.columns)

@@ -92,9 +92,7 @@ class Money:
         value = to_decimal(amount, "amount")
         quantized = value.quantize(cur.quantum, rounding=ROUND_HALF_EVEN, context=EXACT)
         if quantized != value:
-            raise ValidationError(
-                "amount", amount, f"{cur.code} has {cur.minor_units} decimal places"
-            )
+            raise ValidationError("amount", amount, f"{cur.code} has {cur.minor_units} decimal places")
         if len(quantized.as_tuple().digits) > _MAX_DIGITS:
             raise ValidationError("amount", amount, f"more than {_MAX_DIGITS} digits")
         object.__setattr__(self, "amount", quantized)
@@ -115,9 +113,7 @@ class Money:
         return cls(Decimal(minor).scaleb(-cur.minor_units, context=EXACT), cur)
 
     @classmethod
-    def of(
-        cls, amount: Decimal | int | str, currency: str | Currency, *, rounding: str
-    ) -> Money:
+    def of(cls, amount: Decimal | int | str, currency: str | Currency, *, rounding: str) -> Money:
         """Like the constructor, but rounds extra digits with the given mode instead of refusing."""
         cur = Currency.of(currency)
         value = to_decimal(amount, "amount").quantize(cur.quantum, rounding=rounding, context=EXACT)
