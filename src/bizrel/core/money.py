@@ -59,7 +59,7 @@ def to_decimal(value: object, field: str) -> Decimal:
     """Turn an int, a str or a Decimal into a finite Decimal; floats and bools are refused."""
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, bool) or isinstance(value, float):
+    elif isinstance(value, bool | float):
         raise ValidationError(field, value, "floats are not exact: pass a str, int or Decimal")
     elif isinstance(value, int):
         result = Decimal(value)
@@ -273,5 +273,5 @@ def _scaled_int(value: Decimal, exponent: int) -> int:
     """value * 10**-exponent as an exact int (exponent <= the value's own exponent)."""
     sign, digits, own = value.as_tuple()
     assert isinstance(own, int)
-    magnitude = int("".join(map(str, digits)) or "0") * 10 ** (own - exponent)
+    magnitude = int("".join(map(str, digits)) or "0") * int(10 ** (own - exponent))
     return -magnitude if sign else magnitude
