@@ -120,13 +120,12 @@ from bizrel.sales.win_probability import (
 )
 
 __all__ = [
-    # -- sales process --
+    "CATEGORIES",
     "Account",
     "Activity",
     "ActivityKind",
     "AssignmentRule",
     "AssignmentStrategy",
-    "CATEGORIES",
     "ClaimedFromPool",
     "Contact",
     "Conversion",

@@ -7,7 +7,6 @@ Completed activities are follow-ups for the pool and satisfy exit criteria that 
 from __future__ import annotations
 
 import enum
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -123,7 +122,13 @@ def median_stage_times(opportunities: Iterable[Opportunity]) -> dict[str, timede
             stays[here.stage].append(nxt.entered_at - here.entered_at)
         if opp.closed_at is not None:
             stays[opp.history[-1].stage].append(opp.closed_at - opp.history[-1].entered_at)
-    return {stage: statistics.median(times) for stage, times in stays.items()}
+    return {stage: _median(times) for stage, times in stays.items()}
+
+
+def _median(times: list[timedelta]) -> timedelta:
+    times.sort()
+    mid = len(times) // 2
+    return times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
 
 
 def _days(delta: timedelta) -> Decimal:

@@ -47,11 +47,15 @@ CATEGORIES = (ForecastCategory.COMMIT, ForecastCategory.BEST_CASE, ForecastCateg
 Hierarchy = Mapping[str, str] | Callable[[str], str | None]
 
 
+def _currency(value: str | Currency) -> Currency:
+    return Currency.of(value)
+
+
 @frozen
 class RateTable:
     """How many units of `base` one unit of each currency is worth (base itself is 1)."""
 
-    base: Currency = field(converter=Currency.of)
+    base: Currency = field(converter=_currency)
     rates: dict[str, Decimal] = field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
@@ -105,6 +109,9 @@ class ForecastTotals:
             self.won + other.won,
         )
 
+    def with_won(self, won: Money) -> ForecastTotals:
+        return ForecastTotals(self.commit, self.best_case, self.pipeline, self.weighted, won)
+
     def category(self, category: ForecastCategory) -> Money:
         return {"commit": self.commit, "best_case": self.best_case, "pipeline": self.pipeline}[category.value]
 
@@ -143,15 +150,18 @@ class Forecast:
             if line.category is ForecastCategory.OMITTED:
                 continue
             key = (line.owner_id if by_owner else "*", line.period)
+            z = Money.zero(self.currency)
             add = ForecastTotals(
-                **{c.value: (line.amount if c is line.category else Money.zero(self.currency)) for c in CATEGORIES},
+                commit=line.amount if line.category is ForecastCategory.COMMIT else z,
+                best_case=line.amount if line.category is ForecastCategory.BEST_CASE else z,
+                pipeline=line.amount if line.category is ForecastCategory.PIPELINE else z,
                 weighted=line.weighted,
-                won=Money.zero(self.currency),
+                won=z,
             )
             out[key] = out.get(key, zero) + add
         for owner, period, amount in self.won_lines:
             key = (owner if by_owner else "*", period)
-            out[key] = out.get(key, zero) + ForecastTotals(*([Money.zero(self.currency)] * 4), won=amount)
+            out[key] = out.get(key, zero) + ForecastTotals.zero(self.currency).with_won(amount)
         return out
 
     def for_period(self, period: Period) -> ForecastTotals:

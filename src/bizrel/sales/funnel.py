@@ -78,6 +78,7 @@ class FunnelReport:
     as_of: datetime | None = None
 
     def to_rows(self) -> list[dict[str, object]]:
+        """One row per stage: reached, amount and conversion (see `detail_rows` for cohorts and times)."""
         return [
             {
                 "stage": s.stage,
@@ -85,13 +86,22 @@ class FunnelReport:
                 "amount": s.amount.amount,
                 "currency": s.amount.currency.code,
                 "conversion_to_next": s.conversion_to_next,
+            }
+            for s in self.stages
+        ]
+
+    def detail_rows(self) -> list[dict[str, object]]:
+        """`to_rows` plus the cohort conversion and the time spent in each stage."""
+        return [
+            {
+                **row,
                 "entered": s.entered,
                 "advanced": s.advanced,
                 "cohort_conversion": s.cohort_conversion,
                 "average_days_in_stage": s.average_days_in_stage,
                 "median_days_in_stage": s.median_days_in_stage,
             }
-            for s in self.stages
+            for row, s in zip(self.to_rows(), self.stages, strict=True)
         ]
 
     def _table(self) -> tuple[list[str], list[list[object]], str]:
@@ -208,8 +218,10 @@ def funnel(
 ) -> FunnelReport:
     """The funnel of one pipeline (see the module docstring); amounts must share one currency."""
     if isinstance(start, Period):
-        start, end = start.start, start.end
-    lo, hi, at = _instant(start, "start"), _instant(end, "end"), _instant(as_of, "as_of")
+        lo, hi = _instant(start.start, "start"), _instant(start.end, "end")
+    else:
+        lo, hi = _instant(start, "start"), _instant(end, "end")
+    at = _instant(as_of, "as_of")
     if lo is not None and hi is not None and hi <= lo:
         raise ValidationError("end", end, f"must be after start {start}")
     n = len(pipeline.stages)
@@ -232,7 +244,7 @@ def funnel(
         if pid is not None and pid != pipeline.id:
             raise ValidationError("pipeline_id", pid, f"opportunity {_get(record, 'id')} is not in {pipeline.id}")
         created = _get(record, "created_at")
-        closed = _get(record, "closed_at")
+        closed: datetime | None = _get(record, "closed_at")
         status = str(_get(record, "status"))
         history = _entries(_get(record, "history", ()))
         if at is not None:
@@ -277,8 +289,8 @@ def funnel(
                 reached[k] += 1
                 reached_minor[k] += minor
         for k in range(min(furthest, n - 1) + 1):
-            t = first[k]
-            if t is not None and in_range(t):
+            entered_at = first[k]
+            if entered_at is not None and in_range(entered_at):
                 entered[k] += 1
                 if k < furthest:
                     advanced[k] += 1

@@ -94,7 +94,7 @@ def create_pipeline(
         tenant_id=uow.tenant_id,
         id=_id(id),
         name=name,
-        stages=tuple(s if isinstance(s, Stage) else Stage(s[0], s[1]) for s in stages),  # type: ignore[arg-type]
+        stages=tuple(s if isinstance(s, Stage) else Stage(s[0], s[1]) for s in stages),
         kind=PipelineKind(kind),
         transitions={k: tuple(v) for k, v in (transitions or {}).items()},
         rollback=RollbackPolicy(rollback),
@@ -647,12 +647,12 @@ def sweep_pool(uow: SalesUnitOfWork, pool_id: str | None = None) -> SweepResult:
             holding = record.holding
             if holding.owner_id is None:
                 continue
-            is_account = isinstance(record, Account)
+            account = record if isinstance(record, Account) else None
             reason = pool.return_reason(
                 holding,
                 now,
-                has_open_opportunity=(record.id in open_accounts) if is_account else None,
-                contract_end=record.contract_end if is_account else None,
+                has_open_opportunity=(record.id in open_accounts) if account else None,
+                contract_end=account.contract_end if account else None,
             )
             if reason is not None:
                 _give_back(uow, record, kind, reason, "returned", now)

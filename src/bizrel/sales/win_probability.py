@@ -70,7 +70,9 @@ class WinExplanation:
         ]
 
     def _table(self) -> tuple[list[str], list[list[object]], str]:
-        rows = [[f.name, f.value, f.won, f.lost, f.likelihood_ratio, f.contribution, f.note] for f in self.factors]
+        rows: list[list[object]] = [
+            [f.name, f.value, f.won, f.lost, f.likelihood_ratio, f.contribution, f.note] for f in self.factors
+        ]
         title = f"Win probability {self.probability * 100:.2f}% (prior {self.prior * 100:.2f}%)"
         return ["factor", "value", "won", "lost", "LR", "log-odds", "note"], rows, title
 
