@@ -94,15 +94,41 @@ def test_numbers_by_hand() -> None:
     day = timedelta(days=1)
     rows = [
         # won after 10 days: S0 -> S2 (skips S1) -> won
-        {"id": "a", "status": "won", "amount": Money(1000, "EUR"), "created_at": T0, "closed_at": T0 + 10 * day,
-         "history": [("S0", T0), ("S2", T0 + 4 * day)]},
+        {
+            "id": "a",
+            "status": "won",
+            "amount": Money(1000, "EUR"),
+            "created_at": T0,
+            "closed_at": T0 + 10 * day,
+            "history": [("S0", T0), ("S2", T0 + 4 * day)],
+        },
         # won after 20 days
-        {"id": "b", "status": "won", "amount": Money(3000, "EUR"), "created_at": T0, "closed_at": T0 + 20 * day,
-         "history": [("S0", T0), ("S1", T0 + 2 * day), ("S2", T0 + 6 * day)]},
-        {"id": "c", "status": "lost", "amount": Money(500, "EUR"), "created_at": T0, "closed_at": T0 + 3 * day,
-         "lost_reason": "price", "history": [("S0", T0), ("S1", T0 + 1 * day)]},
-        {"id": "d", "status": "lost", "amount": Money(700, "EUR"), "created_at": T0, "closed_at": T0 + 3 * day,
-         "lost_reason": "price", "history": [("S0", T0)]},
+        {
+            "id": "b",
+            "status": "won",
+            "amount": Money(3000, "EUR"),
+            "created_at": T0,
+            "closed_at": T0 + 20 * day,
+            "history": [("S0", T0), ("S1", T0 + 2 * day), ("S2", T0 + 6 * day)],
+        },
+        {
+            "id": "c",
+            "status": "lost",
+            "amount": Money(500, "EUR"),
+            "created_at": T0,
+            "closed_at": T0 + 3 * day,
+            "lost_reason": "price",
+            "history": [("S0", T0), ("S1", T0 + 1 * day)],
+        },
+        {
+            "id": "d",
+            "status": "lost",
+            "amount": Money(700, "EUR"),
+            "created_at": T0,
+            "closed_at": T0 + 3 * day,
+            "lost_reason": "price",
+            "history": [("S0", T0)],
+        },
         {"id": "e", "status": "open", "amount": Money(100, "EUR"), "created_at": T0, "history": [("S0", T0)]},
     ]
     r = funnel(pipeline, rows)

@@ -86,7 +86,12 @@ def test_transition_graph_and_rollback_policy(store: Store, clock: FixedClock) -
         sales.create_pipeline(uow, id="r", name="R", stages=plain, rollback="reason")
         for pid in ("g", "r"):
             sales.open_opportunity(
-                uow, id=pid + "1", pipeline_id=pid, owner_id="a", account_name="X", amount=Money(5, "USD"),
+                uow,
+                id=pid + "1",
+                pipeline_id=pid,
+                owner_id="a",
+                account_name="X",
+                amount=Money(5, "USD"),
                 expected_close=date(2026, 2, 1),
             )
         uow.commit()
@@ -126,17 +131,30 @@ def test_bad_input_is_refused_and_nothing_is_persisted(store: Store, clock: Fixe
     with store.unit_of_work("t") as uow:
         with pytest.raises(NotFound):
             sales.open_opportunity(
-                uow, pipeline_id="nope", owner_id="a", account_name="X", amount=Money(1, "USD"),
+                uow,
+                pipeline_id="nope",
+                owner_id="a",
+                account_name="X",
+                amount=Money(1, "USD"),
                 expected_close=date(2026, 3, 1),
             )
         with pytest.raises(ValidationError, match="not a stage"):
             sales.open_opportunity(
-                uow, pipeline_id="p", owner_id="a", account_name="X", amount=Money(1, "USD"),
-                expected_close=date(2026, 3, 1), stage="Nope",
+                uow,
+                pipeline_id="p",
+                owner_id="a",
+                account_name="X",
+                amount=Money(1, "USD"),
+                expected_close=date(2026, 3, 1),
+                stage="Nope",
             )
         with pytest.raises(ValidationError, match="before the creation date"):
             sales.open_opportunity(
-                uow, pipeline_id="p", owner_id="a", account_name="X", amount=Money(1, "USD"),
+                uow,
+                pipeline_id="p",
+                owner_id="a",
+                account_name="X",
+                amount=Money(1, "USD"),
                 expected_close=clock.now().date() - timedelta(days=1),
             )
         with pytest.raises(ValidationError, match="not a stage"):

@@ -25,7 +25,9 @@ def _pool(store: Store, n_leads: int = 3, **kw: object) -> None:
     with store.unit_of_work("t") as uow:
         sales.create_pool(uow, id="pool", name="public", **options)  # type: ignore[arg-type]
         for i in range(n_leads):
-            sales.capture_lead(uow, id=f"l{i}", name=f"Lead {i}", source="web", pool_id="pool", level="A" if i else None)
+            sales.capture_lead(
+                uow, id=f"l{i}", name=f"Lead {i}", source="web", pool_id="pool", level="A" if i else None
+            )
         uow.commit()
 
 
@@ -103,7 +105,7 @@ def test_reminder_then_follow_up_resets_the_clock(store: Store, clock: FixedCloc
     with store.unit_of_work("t") as uow:
         assert len(sales.sweep_pool(uow).returned) == 1
         uow.commit()
-    assert [e.returns_at for e in spy.of_type(PoolReturnReminder)] == [
+    assert [e.returns_at for e in spy.of_type(PoolReturnReminder)] == [  # type: ignore[attr-defined]
         START + timedelta(days=10),
         START + timedelta(days=17),  # reminded again before the new deadline
     ]
