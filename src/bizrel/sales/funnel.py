@@ -191,10 +191,15 @@ def _amount(record: Any) -> tuple[int, Currency]:
     return _minor(_get(record, "amount"), _get(record, "currency"))
 
 
+def _entry(entry: Any) -> tuple[str, datetime]:
+    return (entry[0], entry[1]) if isinstance(entry, tuple | list) else (entry.stage, entry.entered_at)
+
+
 def _entries(history: Iterable[Any]) -> list[tuple[str, datetime]]:
-    return [
-        e if type(e) is tuple else (e[0], e[1]) if isinstance(e, list) else (e.stage, e.entered_at) for e in history
-    ]
+    return [_entry(e) for e in history]
+
+
+_NO_TIMES: list[datetime | None] = []
 
 
 def truncate_record(record: Any, at: datetime) -> dict[str, Any] | None:
@@ -221,16 +226,16 @@ def _days(micros: Fraction) -> Decimal:
     return round_fraction(micros / _DAY, 2)
 
 
-def _mean(values: list[timedelta]) -> Fraction:
-    return Fraction(sum(values, timedelta()) // _US, len(values))
+def _mean(values: list[int]) -> Fraction:
+    return Fraction(sum(values), len(values))
 
 
-def _median(values: list[timedelta]) -> Fraction:
+def _median(values: list[int]) -> Fraction:
     values.sort()
     mid = len(values) // 2
     if len(values) % 2:
-        return Fraction(values[mid] // _US)
-    return Fraction((values[mid - 1] + values[mid]) // _US, 2)
+        return Fraction(values[mid])
+    return Fraction(values[mid - 1] + values[mid], 2)
 
 
 def funnel(
@@ -256,8 +261,8 @@ def funnel(
     reached_minor = [0] * (n + 1)
     entered = [0] * n
     advanced = [0] * n
-    stays: list[list[timedelta]] = [[] for _ in range(n)]
-    cycles: list[timedelta] = []
+    stays: list[list[int]] = [[] for _ in range(n)]  # microseconds
+    cycles: list[int] = []
     cur = Currency.of(currency) if currency is not None else None
     total = open_count = won = lost = won_minor = lost_minor = 0
     reasons: Counter[str] = Counter()
@@ -273,44 +278,45 @@ def funnel(
         pid, created, closed, status, raw_history, amount, currency_code = _fields(record)
         if pid is not None and pid != pipeline.id:
             raise ValidationError("pipeline_id", pid, f"opportunity {_get(record, 'id')} is not in {pipeline.id}")
-        history = _entries(raw_history)
         if at is not None:
             if created > at:
                 continue
-            history = [(s, t) for s, t in history if t <= at]
             if closed is not None and closed > at:
                 closed, status = None, "open"
-        if not history:
-            continue
-        minor, cur_here = _minor(amount, currency_code)
-        if cur is None:
-            cur = cur_here
-        elif cur_here is not cur:
-            raise CurrencyMismatch("amount", cur.code, cur_here.code)
-        # when each stage was first reached (a skipped stage is reached when a later one is)
-        first: list[datetime | None] = [None] * (n + 1)
-        furthest = -1
-        prev_t = history[0][1]
-        prev_k = -1
-        for stage, t in history:
+        # when each stage was first reached (a skipped stage is reached when a later one is); only
+        # needed for a bounded range. No per-record containers otherwise: they would wake the GC.
+        first: list[datetime | None] = [None] * (n + 1) if bounded else _NO_TIMES
+        furthest = prev_k = -1
+        prev_t = created
+        for entry in raw_history:
+            stage, t = entry if type(entry) is tuple else _entry(entry)
+            if at is not None and t > at:
+                break  # history is in time order
             k = index.get(stage, -1)
             if k < 0:
                 raise ValidationError("stage", stage, f"not a stage of pipeline {pipeline.name!r}")
             if prev_k >= 0 and (not bounded or in_range(t)):
-                stays[prev_k].append(t - prev_t)
+                stays[prev_k].append((t - prev_t) // _US)
             if k > furthest:
                 if bounded:
                     for j in range(furthest + 1, k + 1):
                         first[j] = t
                 furthest = k
             prev_k, prev_t = k, t
+        if prev_k < 0:
+            continue  # nothing known yet
+        minor, cur_here = _minor(amount, currency_code)
+        if cur is None:
+            cur = cur_here
+        elif cur_here is not cur:
+            raise CurrencyMismatch("amount", cur.code, cur_here.code)
         if status == "won" and closed is not None:
             if bounded:
                 for j in range(furthest + 1, n + 1):
                     first[j] = closed
             furthest = n
         if closed is not None and (not bounded or in_range(closed)):
-            stays[prev_k].append(closed - prev_t)
+            stays[prev_k].append((closed - prev_t) // _US)
         total += 1
         if not bounded:
             furthest_count[furthest] += 1
@@ -332,7 +338,7 @@ def funnel(
             if status == "won":
                 won += 1
                 won_minor += minor
-                cycles.append(closed - created)
+                cycles.append((closed - created) // _US)
             else:
                 lost += 1
                 lost_minor += minor
