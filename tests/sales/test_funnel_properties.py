@@ -151,3 +151,17 @@ def test_numbers_by_hand() -> None:
     # a range that holds only the closings of c and d
     window = funnel(pipeline, rows, start=date(2026, 1, 3), end=date(2026, 1, 5))
     assert (window.won, window.lost, window.stages[0].reached) == (0, 2, 0)
+
+
+def test_unknown_stage_and_foreign_pipeline_are_refused() -> None:
+    import pytest
+
+    from bizrel.core.errors import ValidationError
+
+    row = {"id": "x", "status": "open", "amount": Money(1, "EUR"), "created_at": T0, "history": [("Nope", T0)]}
+    with pytest.raises(ValidationError, match="not a stage"):
+        funnel(_pipeline(2), [row])
+    with pytest.raises(ValidationError, match="not a stage"):
+        funnel(_pipeline(2), [row], as_of=T0)
+    with pytest.raises(ValidationError, match="is not in"):
+        funnel(_pipeline(2), [{**row, "pipeline_id": "other"}])

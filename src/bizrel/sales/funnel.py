@@ -268,6 +268,7 @@ def funnel(
     reasons: Counter[str] = Counter()
 
     bounded = lo is not None or hi is not None
+    simple = not bounded and at is None
     furthest_count = [0] * (n + 1)  # unbounded ranges count by the furthest stage reached
     furthest_minor = [0] * (n + 1)
 
@@ -288,6 +289,19 @@ def funnel(
         first: list[datetime | None] = [None] * (n + 1) if bounded else _NO_TIMES
         furthest = prev_k = -1
         prev_t = created
+        if simple and type(raw_history) is list and raw_history and type(raw_history[0]) is tuple:
+            # the common case (all time, plain (stage, time) pairs), kept tight for large inputs
+            try:
+                for stage, t in raw_history:
+                    k = index[stage]
+                    if prev_k >= 0:
+                        stays[prev_k].append((t - prev_t) // _US)
+                    if k > furthest:
+                        furthest = k
+                    prev_k, prev_t = k, t
+            except KeyError:
+                raise ValidationError("stage", stage, f"not a stage of pipeline {pipeline.name!r}") from None
+            raw_history = ()
         for entry in raw_history:
             stage, t = entry if type(entry) is tuple else _entry(entry)
             if at is not None and t > at:
