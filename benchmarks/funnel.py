@@ -91,6 +91,7 @@ def _summary(
     won_minor: int,
     lost_minor: int,
     stay_mean_us: list[float | None],
+    stay_median_us: list[float | None],
     cycle_median_us: float,
     reasons: list[tuple[str, int]],
 ) -> dict[str, Any]:
@@ -98,6 +99,7 @@ def _summary(
         "reached": reached,
         "won_lost": (won, lost, won_minor, lost_minor),
         "stay_days": [None if s is None else round(s / US_PER_DAY, 2) for s in stay_mean_us],
+        "median_stay_days": [None if s is None else round(s / US_PER_DAY, 2) for s in stay_median_us],
         "median_cycle_days": round(cycle_median_us / US_PER_DAY, 2),
         "lost_reasons": reasons,
     }
@@ -115,6 +117,7 @@ def run_python(pipeline: Pipeline, records: list[dict[str, Any]]) -> dict[str, A
             None if s.average_days_in_stage is None else float(s.average_days_in_stage) * US_PER_DAY
             for s in r.stages[:-1]
         ],
+        [None if s.median_days_in_stage is None else float(s.median_days_in_stage) * US_PER_DAY for s in r.stages[:-1]],
         float(r.median_cycle_days or 0) * US_PER_DAY,
         list(r.lost_reasons),
     ) | {"velocity": r.velocity_per_day}
@@ -144,7 +147,9 @@ def run_pandas(events: pd.DataFrame, opps: pd.DataFrame) -> dict[str, Any]:
     last_end = pd.Series(closed[events["opp"].to_numpy()], index=events.index)
     end = nxt.where(same, last_end)
     stays = (end - events["t"]).dropna()
-    stay_mean = stays.groupby(events.loc[stays.index, "k"]).mean().reindex(range(n))
+    by_stage = stays.groupby(events.loc[stays.index, "k"])
+    stay_mean = by_stage.mean().reindex(range(n))
+    stay_median = by_stage.median().reindex(range(n))
     won_mask, lost_mask = status == 1, status == 2
     cycles = opps["closed"][won_mask].astype("int64") - opps["created"][won_mask]
     reasons = opps.loc[lost_mask, "reason"].value_counts()
@@ -158,6 +163,7 @@ def run_pandas(events: pd.DataFrame, opps: pd.DataFrame) -> dict[str, Any]:
         won_minor,
         int(minor[lost_mask].sum()),
         [None if pd.isna(x) else float(x) for x in stay_mean.tolist()],
+        [None if pd.isna(x) else float(x) for x in stay_median.tolist()],
         float(cycles.median()),
         ranked,
     ) | {"velocity": _velocity(int((status == 0).sum()), won, lost, won_minor, int(cycles.sum()))}
@@ -180,7 +186,7 @@ SQL = {
         WITH x AS (
             SELECT e.k, coalesce(lead(e.t) OVER (PARTITION BY e.opp ORDER BY e.t), o.closed) - e.t AS stay
             FROM events e JOIN opps o USING (opp))
-        SELECT k, avg(stay) FROM x WHERE stay IS NOT NULL GROUP BY k ORDER BY k""",
+        SELECT k, avg(stay), median(stay) FROM x WHERE stay IS NOT NULL GROUP BY k ORDER BY k""",
     "reasons": "SELECT reason, count(*) AS c FROM opps WHERE status = 2 GROUP BY reason ORDER BY c DESC, reason",
 }
 
@@ -188,7 +194,7 @@ SQL = {
 def run_duckdb(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     reached = [int(c) for _, c in con.execute(SQL["reached"]).fetchall()]
     won, lost, won_minor, lost_minor, median_cycle, cycle_sum, open_ = con.execute(SQL["closed"]).fetchone()  # type: ignore[misc]
-    stays = dict(con.execute(SQL["stays"]).fetchall())
+    stays = {k: (mean, median) for k, mean, median in con.execute(SQL["stays"]).fetchall()}
     reasons = [(str(r), int(c)) for r, c in con.execute(SQL["reasons"]).fetchall()]
     return _summary(
         reached,
@@ -196,7 +202,8 @@ def run_duckdb(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         int(lost),
         int(won_minor),
         int(lost_minor),
-        [float(stays[k]) if k in stays else None for k in range(STAGES)],
+        [float(stays[k][0]) if k in stays else None for k in range(STAGES)],
+        [float(stays[k][1]) if k in stays else None for k in range(STAGES)],
         float(median_cycle),
         reasons,
     ) | {"velocity": _velocity(int(open_), int(won), int(lost), int(won_minor), int(cycle_sum))}
