@@ -31,7 +31,7 @@ from attrs import frozen
 
 from bizrel.core.clock import utc
 from bizrel.core.errors import CurrencyMismatch, ValidationError
-from bizrel.core.money import Currency, Money
+from bizrel.core.money import EXACT, Currency, Money
 from bizrel.core.numbers import ratio, round_fraction
 from bizrel.core.periods import Period
 from bizrel.core.report import html_table, text_table
@@ -181,10 +181,13 @@ def _fields(record: Any) -> tuple[Any, ...]:
     )
 
 
+def _money(amount: Any, currency: Any) -> Money:
+    return amount if type(amount) is Money else Money(amount, currency)
+
+
 def _minor(amount: Any, currency: Any) -> tuple[int, Currency]:
-    if type(amount) is not Money:
-        amount = Money(amount, currency)
-    return amount.to_minor(), amount.currency
+    money = _money(amount, currency)
+    return money.to_minor(), money.currency
 
 
 def _amount(record: Any) -> tuple[int, Currency]:
@@ -200,6 +203,7 @@ def _entries(history: Iterable[Any]) -> list[tuple[str, datetime]]:
 
 
 _NO_TIMES: list[datetime | None] = []
+_ZERO = Decimal(0)
 
 
 def truncate_record(record: Any, at: datetime) -> dict[str, Any] | None:
@@ -258,19 +262,21 @@ def funnel(
     n = len(pipeline.stages)
     index = {s.name: i for i, s in enumerate(pipeline.stages)}
     reached = [0] * (n + 1)  # last slot: won
-    reached_minor = [0] * (n + 1)
+    reached_sum = [_ZERO] * (n + 1)  # exact Decimal sums (EXACT context), turned into Money at the end
     entered = [0] * n
     advanced = [0] * n
     stays: list[list[int]] = [[] for _ in range(n)]  # microseconds
     cycles: list[int] = []
     cur = Currency.of(currency) if currency is not None else None
-    total = open_count = won = lost = won_minor = lost_minor = 0
+    total = open_count = won = lost = 0
+    won_sum = lost_sum = _ZERO
+    add = EXACT.add
     reasons: Counter[str] = Counter()
 
     bounded = lo is not None or hi is not None
     simple = not bounded and at is None
     furthest_count = [0] * (n + 1)  # unbounded ranges count by the furthest stage reached
-    furthest_minor = [0] * (n + 1)
+    furthest_sum = [_ZERO] * (n + 1)
 
     def in_range(t: datetime) -> bool:
         return (lo is None or t >= lo) and (hi is None or t < hi)
@@ -319,7 +325,8 @@ def funnel(
             prev_k, prev_t = k, t
         if prev_k < 0:
             continue  # nothing known yet
-        minor, cur_here = _minor(amount, currency_code)
+        money = _money(amount, currency_code)
+        value, cur_here = money.amount, money.currency
         if cur is None:
             cur = cur_here
         elif cur_here is not cur:
@@ -334,12 +341,12 @@ def funnel(
         total += 1
         if not bounded:
             furthest_count[furthest] += 1
-            furthest_minor[furthest] += minor
+            furthest_sum[furthest] = add(furthest_sum[furthest], value)
         else:
             if in_range(created):
                 for k in range(furthest + 1):
                     reached[k] += 1
-                    reached_minor[k] += minor
+                    reached_sum[k] = add(reached_sum[k], value)
             for k in range(min(furthest, n - 1) + 1):
                 entered_at = first[k]
                 if entered_at is not None and in_range(entered_at):
@@ -351,18 +358,18 @@ def funnel(
         elif closed is not None and (not bounded or in_range(closed)):
             if status == "won":
                 won += 1
-                won_minor += minor
+                won_sum = add(won_sum, value)
                 cycles.append((closed - created) // _US)
             else:
                 lost += 1
-                lost_minor += minor
+                lost_sum = add(lost_sum, value)
                 reasons[str(_get(record, "lost_reason") or "unknown")] += 1
     if not bounded:
-        count = amount_minor = 0
+        count, running = 0, _ZERO
         for k in range(n, -1, -1):
             count += furthest_count[k]
-            amount_minor += furthest_minor[k]
-            reached[k], reached_minor[k] = count, amount_minor
+            running = add(running, furthest_sum[k])
+            reached[k], reached_sum[k] = count, running
             if k < n:
                 entered[k], advanced[k] = count, count - furthest_count[k]
     cur = cur or Currency.of("USD")
@@ -371,7 +378,7 @@ def funnel(
         FunnelStage(
             stage=names[k],
             reached=reached[k],
-            amount=Money.from_minor(reached_minor[k], cur),
+            amount=Money(reached_sum[k], cur),
             conversion_to_next=ratio(reached[k + 1], reached[k]) if k < n else None,
             entered=entered[k] if k < n else reached[n],
             advanced=advanced[k] if k < n else 0,
@@ -381,6 +388,7 @@ def funnel(
         )
         for k in range(n + 1)
     )
+    won_minor, lost_minor = Money(won_sum, cur).to_minor(), Money(lost_sum, cur).to_minor()
     avg_cycle = _mean(cycles) if cycles else None
     velocity = None
     if won and avg_cycle:
