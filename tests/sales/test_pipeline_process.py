@@ -126,37 +126,26 @@ def test_lost_reasons_come_from_the_list(store: Store) -> None:
             sales.win_opportunity(uow, "o")
 
 
+def _open(uow: sales.SalesUnitOfWork, **overrides: object) -> None:
+    fields: dict[str, object] = {
+        "pipeline_id": "p",
+        "owner_id": "a",
+        "account_name": "X",
+        "amount": Money(1, "USD"),
+        "expected_close": date(2026, 3, 1),
+    }
+    sales.open_opportunity(uow, **(fields | overrides))  # type: ignore[arg-type]
+
+
 def test_bad_input_is_refused_and_nothing_is_persisted(store: Store, clock: FixedClock) -> None:
     _setup(store)
     with store.unit_of_work("t") as uow:
         with pytest.raises(NotFound):
-            sales.open_opportunity(
-                uow,
-                pipeline_id="nope",
-                owner_id="a",
-                account_name="X",
-                amount=Money(1, "USD"),
-                expected_close=date(2026, 3, 1),
-            )
+            _open(uow, pipeline_id="nope")
         with pytest.raises(ValidationError, match="not a stage"):
-            sales.open_opportunity(
-                uow,
-                pipeline_id="p",
-                owner_id="a",
-                account_name="X",
-                amount=Money(1, "USD"),
-                expected_close=date(2026, 3, 1),
-                stage="Nope",
-            )
+            _open(uow, stage="Nope")
         with pytest.raises(ValidationError, match="before the creation date"):
-            sales.open_opportunity(
-                uow,
-                pipeline_id="p",
-                owner_id="a",
-                account_name="X",
-                amount=Money(1, "USD"),
-                expected_close=clock.now().date() - timedelta(days=1),
-            )
+            _open(uow, expected_close=clock.now().date() - timedelta(days=1))
         with pytest.raises(ValidationError, match="not a stage"):
             sales.advance_opportunity(uow, "o", "Nope")
         uow.commit()

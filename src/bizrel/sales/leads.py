@@ -242,10 +242,15 @@ class Lead(Aggregate):
         other.merged_into = self.id
         other.note(at, "merged", f"into {self.id}")
 
-    def convert(self, *, opportunity_id: str, account_id: str, contact_id: str, at: datetime) -> None:
+    def converting_owner(self) -> str:
+        """The owner a conversion hands the deal to; an unowned or closed lead cannot convert."""
         self.ensure_active()
         if self.holding.owner_id is None:
             raise PolicyViolation("lead.conversion", f"lead {self.id}", "claim or assign the lead before converting it")
+        return self.holding.owner_id
+
+    def convert(self, *, opportunity_id: str, account_id: str, contact_id: str, at: datetime) -> None:
+        owner = self.converting_owner()
         at = utc(at, "at")
         self.status = LeadStatus.CONVERTED
         self.opportunity_id, self.account_id, self.contact_id = opportunity_id, account_id, contact_id
@@ -258,7 +263,7 @@ class Lead(Aggregate):
                 opportunity_id=opportunity_id,
                 account_id=account_id,
                 contact_id=contact_id,
-                owner_id=self.holding.owner_id,
+                owner_id=owner,
             )
         )
 

@@ -369,10 +369,7 @@ def convert_lead(
     becomes a contact of it.
     """
     lead = uow.leads.get(lead_id)
-    lead.ensure_active()
-    owner = lead.holding.owner_id
-    if owner is None:
-        raise PolicyViolation("lead.conversion", f"lead {lead_id}", "claim or assign the lead before converting it")
+    owner = lead.converting_owner()
     pipeline = uow.pipelines.get(pipeline_id)
     if account_pool_id is not None:
         uow.pools.get(account_pool_id)

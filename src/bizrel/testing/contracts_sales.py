@@ -10,10 +10,12 @@ import abc
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from bizrel.adapters.store import Store
+from bizrel.adapters.unit_of_work import StoreUnitOfWork
 from bizrel.core.clock import Clock, FixedClock
 from bizrel.core.errors import ConcurrencyConflict, NotFound
 from bizrel.core.money import Money
@@ -115,33 +117,27 @@ class SalesProcessContract(abc.ABC):
             uow.commit()
         return conversion.opportunity.id
 
+    @staticmethod
+    def _everything(uow: StoreUnitOfWork) -> dict[str, list[Any]]:
+        return {
+            "leads": uow.leads.list(order_by="id"),
+            "accounts": uow.accounts.list(),
+            "activities": uow.activities.list(),
+            "pools": uow.pools.list(),
+            "moves": uow.pool_moves.list(order_by="at"),
+            "rules": uow.assignment_rules.list(),
+            "snapshots": uow.forecast_snapshots.list(),
+            "opportunities": uow.opportunities.list(),
+            "pipelines": uow.pipelines.list(),
+        }
+
     def test_every_aggregate_round_trips_exactly(self, store: Store, clock: FixedClock) -> None:
         tenant = fresh_tenant()
         self._story(store, clock, tenant)
         with store.unit_of_work(tenant) as uow:
-            written = {
-                "leads": uow.leads.list(order_by="id"),
-                "accounts": uow.accounts.list(),
-                "activities": uow.activities.list(),
-                "pools": uow.pools.list(),
-                "moves": uow.pool_moves.list(order_by="at"),
-                "rules": uow.assignment_rules.list(),
-                "snapshots": uow.forecast_snapshots.list(),
-                "opportunities": uow.opportunities.list(),
-                "pipelines": uow.pipelines.list(),
-            }
+            written = self._everything(uow)
         with store.unit_of_work(tenant) as uow:
-            again = {
-                "leads": uow.leads.list(order_by="id"),
-                "accounts": uow.accounts.list(),
-                "activities": uow.activities.list(),
-                "pools": uow.pools.list(),
-                "moves": uow.pool_moves.list(order_by="at"),
-                "rules": uow.assignment_rules.list(),
-                "snapshots": uow.forecast_snapshots.list(),
-                "opportunities": uow.opportunities.list(),
-                "pipelines": uow.pipelines.list(),
-            }
+            again = self._everything(uow)
         assert again == written
         assert all(written.values())
         with store.unit_of_work(tenant) as uow:
