@@ -40,6 +40,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # loyalty (20-29)
     # sales process (30-39)
+    Migration(
+        30, "leads, accounts, activities, pools, assignment rules, forecast snapshots", tables=tables.SALES_PROCESS
+    ),
     # sales performance (40-49)
     Migration(
         40,

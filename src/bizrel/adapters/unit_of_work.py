@@ -38,12 +38,19 @@ from bizrel.customer import (
 )
 from bizrel.customer.purchases import Purchase
 from bizrel.sales import (
+    Account,
+    Activity,
+    AssignmentRule,
     CommissionAdjustment,
     CommissionPlan,
     CommissionStatement,
     Contract,
+    ForecastSnapshot,
+    Lead,
     Opportunity,
     Pipeline,
+    PoolMove,
+    PoolPolicy,
     SalesOrganisation,
     Target,
 )
@@ -335,6 +342,34 @@ class StoreUnitOfWork:
     # -- loyalty --
 
     # -- sales process --
+
+    @property
+    def leads(self) -> TableRepository[Lead]:
+        return self.repository(tables.LEADS)
+
+    @property
+    def accounts(self) -> TableRepository[Account]:
+        return self.repository(tables.ACCOUNTS)
+
+    @property
+    def activities(self) -> TableRepository[Activity]:
+        return self.repository(tables.ACTIVITIES)
+
+    @property
+    def pools(self) -> TableRepository[PoolPolicy]:
+        return self.repository(tables.POOLS)
+
+    @property
+    def pool_moves(self) -> TableRepository[PoolMove]:
+        return self.repository(tables.POOL_MOVES)
+
+    @property
+    def assignment_rules(self) -> TableRepository[AssignmentRule]:
+        return self.repository(tables.ASSIGNMENT_RULES)
+
+    @property
+    def forecast_snapshots(self) -> TableRepository[ForecastSnapshot]:
+        return self.repository(tables.FORECAST_SNAPSHOTS)
 
     # -- sales performance --
 
