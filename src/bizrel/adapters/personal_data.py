@@ -39,8 +39,12 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
     # sales: pipelines and opportunities (account_name may be a sole trader's name; reasons are free text)
     ("sales.pipeline.Pipeline", (), (*_IDS, "name")),
     ("sales.pipeline.Stage", (), ("name",)),
-    ("sales.pipeline.StageChange", (), ("stage",)),
-    ("sales.pipeline.Opportunity", ("account_name", "lost_reason"), (*_IDS, "pipeline_id", "owner_id", "stage")),
+    ("sales.pipeline.StageChange", ("reason",), ("by", "stage")),
+    (
+        "sales.pipeline.Opportunity",
+        ("account_name", "lost_reason"),
+        (*_IDS, "account_id", "contact_id", "lead_id", "owner_id", "pipeline_id", "segment", "source", "stage"),
+    ),
     # customer core
     ("customer.customers.Customer", ("name", "domain"), (*_IDS, "external_id", "owner_id", "stage", "timezone")),
     ("customer.customers.Contact", ("email", "name", "phone", "role"), ()),
@@ -68,6 +72,26 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
     ("customer.segmentation.HasTag", (), ("tag",)),
     ("customer.segmentation.SegmentDefinition", (), (*_IDS, "description", "name")),
     ("customer.segmentation.SegmentSnapshot", (), (*_IDS, "segment_id")),
+    # sales process: leads and sales-side accounts hold names and contact details (and the
+    # normalized keys derived from them); subjects, notes, needs and reasons are free text
+    ("sales.accounts.Account", ("domain", "name", "name_key"), (*_IDS, "segment")),
+    ("sales.accounts.Contact", ("email", "name", "phone"), ("id",)),
+    ("sales.activities.Activity", ("subject",), (*_IDS, "account_id", "lead_id", "opportunity_id", "owner_id")),
+    ("sales.forecast.ForecastLine", (), ("opportunity_id", "owner_id")),
+    ("sales.forecast.ForecastSnapshot", (), _IDS),
+    ("sales.holding.Holding", ("return_reason",), ("level", "owner_id", "pool_id", "previous_owner_id")),
+    ("sales.holding.OwnershipChange", ("reason",), ("action", "owner_id", "previous_owner_id")),
+    ("sales.leads.AssignmentRule", (), (*_IDS, "name")),
+    (
+        "sales.leads.Lead",
+        ("company", "company_key", "email", "email_key", "name", "phone", "phone_key"),
+        (*_IDS, "account_id", "campaign", "contact_id", "merged_into", "opportunity_id", "source", "territory"),
+    ),
+    ("sales.leads.LeadNote", ("detail",), ("action", "lead_id")),
+    ("sales.leads.Qualification", ("need",), ()),
+    ("sales.pipeline.StageApproval", (), ("approved_by", "stage")),
+    ("sales.pool.PoolMove", ("reason",), (*_IDS, "action", "owner_id", "pool_id", "previous_owner_id", "record_id")),
+    ("sales.pool.PoolPolicy", (), (*_IDS, "name")),
     # sales performance: account names and free-text reasons and references may name a person
     ("sales.collections.Application", (), ("payment_id",)),
     ("sales.collections.Contract", ("account_name",), (*_IDS, "opportunity_id", "owner_id")),
