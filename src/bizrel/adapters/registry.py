@@ -7,7 +7,7 @@ Version ranges are reserved per area so that work on different contexts never co
 
 from __future__ import annotations
 
-from bizrel.adapters import tables
+from bizrel.adapters import tables, tables_loyalty
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -15,6 +15,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "outbox, pipelines and opportunities", tables=(tables.PIPELINES, tables.OPPORTUNITIES)),
     # customer management (10-19)
     # loyalty (20-29)
+    Migration(
+        20,
+        "loyalty programs, accounts and their ledger",
+        tables=(tables_loyalty.LOYALTY_PROGRAMS, tables_loyalty.LOYALTY_ACCOUNTS),
+    ),
     # sales process (30-39)
     # sales performance (40-49)
     # bridge (50-59)

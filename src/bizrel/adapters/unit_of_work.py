@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables
+from bizrel.adapters import tables, tables_loyalty
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -22,6 +22,7 @@ from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
+from bizrel.customer.loyalty import LoyaltyAccount, LoyaltyProgram
 from bizrel.sales import Opportunity, Pipeline
 
 if TYPE_CHECKING:
@@ -257,6 +258,14 @@ class StoreUnitOfWork:
     # -- customer management --
 
     # -- loyalty --
+
+    @property
+    def loyalty_programs(self) -> TableRepository[LoyaltyProgram]:
+        return self.repository(tables_loyalty.LOYALTY_PROGRAMS)
+
+    @property
+    def loyalty_accounts(self) -> TableRepository[LoyaltyAccount]:
+        return self.repository(tables_loyalty.LOYALTY_ACCOUNTS)
 
     # -- sales process --
 
