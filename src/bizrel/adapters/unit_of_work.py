@@ -7,6 +7,7 @@ recorded events to the outbox in the same transaction, and hands them to the bus
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -83,7 +84,7 @@ class TableRepository(Generic[A]):
                 raise ValidationError("id", aggregate.id, f"{self._table.kind} already in this unit of work")
             uow._seen[key] = _Tracked(self._table, aggregate, None)
 
-    def list(self, *, order_by: str | None = None, limit: int | None = None, **filters: Any) -> list[A]:
+    def list(self, *, order_by: str | None = None, limit: int | None = None, **filters: Any) -> builtins.list[A]:
         uow = self._uow
         uow.flush()
         rows = uow._txn().select(self._table, uow.tenant_id, self._filters(filters, order_by), order_by, limit)
@@ -98,7 +99,7 @@ class TableRepository(Generic[A]):
         uow.flush()
         return uow._txn().count(self._table, uow.tenant_id, self._filters(filters, None))
 
-    def _filters(self, filters: dict[str, Any], order_by: str | None) -> list[tuple[str, Any]]:
+    def _filters(self, filters: dict[str, Any], order_by: str | None) -> builtins.list[tuple[str, Any]]:
         known = self._table.column_names
         for name in [*filters, *([order_by.lstrip("-")] if order_by else [])]:
             if name not in known:
@@ -272,4 +273,3 @@ class StoreUnitOfWork:
     # -- sales performance --
 
     # -- bridge --
-

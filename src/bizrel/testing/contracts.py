@@ -99,7 +99,11 @@ class StoreContract(abc.ABC):
             assert opp.version == 1
             assert uow.pipelines.get("p").stages[1] == Stage("Propose", "0.5")
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors])
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
     @given(data=st.data())
     def test_any_opportunity_round_trips_exactly(self, store: Store, data: st.DataObject) -> None:
         tenant = fresh_tenant()
