@@ -94,13 +94,17 @@ class LineRecord:
     points: int
 
 
+def _entry_at(value: object) -> datetime:
+    return utc(value, "at")
+
+
 @frozen(kw_only=True)
 class Entry:
     """One immutable ledger row. `points` is the movement the member sees on a statement."""
 
     seq: int
     kind: EntryKind
-    at: datetime = field(converter=lambda v: utc(v, "at"))
+    at: datetime = field(converter=_entry_at)
     key: str
     fingerprint: str
     points: int
@@ -114,6 +118,7 @@ class Entry:
     clawback: int = 0  # change in points owed from future earnings
     lines: tuple[LineRecord, ...] = ()
     reverses: int = 0  # seq of the redemption this entry reverses
+    forgone: int = 0  # refunded points not taken again because they had already expired
     value: Money | None = None
     tier: str = ""  # the tier after this entry, when it changed
     review: int = 0  # number of the tier review this entry records
@@ -131,6 +136,7 @@ class Lot:
     available_at: datetime
     expires_at: datetime | None
     source: str
+    expired: int = 0
 
     def fefo_key(self) -> tuple[datetime, datetime, int]:
         return (self.expires_at or _NEVER, self.earned_at, self.id)
@@ -239,6 +245,7 @@ class LoyaltyAccount(Aggregate):
     qualifying: list[tuple[datetime, int, int]] = field(init=False, factory=list)
     period_earned: dict[str, int] = field(init=False, factory=dict)
     bonuses: set[str] = field(init=False, factory=set)
+    forgone: dict[str, int] = field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
         check_id("program_id", self.program_id)
@@ -329,6 +336,10 @@ class LoyaltyAccount(Aggregate):
         for m in e.movements:
             lots[m.lot].remaining += m.points
             self.remaining += m.points
+        if e.kind is EntryKind.EXPIRE:
+            lots[e.movements[0].lot].expired -= e.movements[0].points
+        if e.forgone:
+            self.forgone[e.source] = self.forgone.get(e.source, 0) + e.forgone
         self.overdraft += e.overdraft
         self.clawback += e.clawback
         self.keys[e.key] = e.seq
@@ -624,8 +635,9 @@ class LoyaltyAccount(Aggregate):
         """Take back the points of returned goods, in proportion to the amount returned per line.
 
         Give `lines` (line id -> amount returned), or `amount` (spread over the lines in proportion
-        to what is still unreturned), or neither (everything still unreturned). Points already
-        spent are taken from other lots, then become debt under the program's DebtPolicy.
+        to what is still unreturned), or neither (everything still unreturned). Points of the
+        purchase that expired are not taken again; points already spent are taken from other lots,
+        then become debt under the program's DebtPolicy.
         """
 
         def plan(seq: int, at: datetime) -> dict[str, Any]:
@@ -647,9 +659,11 @@ class LoyaltyAccount(Aggregate):
                 )
             total = sum(r.points for r in records)
             work = self._work()
-            own = [lot.id for lot in self.lots.values() if lot.source == purchase_id]
-            moves, short = self._take(work, total, at, usable_only=False, among=own)
-            more, short = self._take(work, short, at, usable_only=False)
+            own = [lot for lot in self.lots.values() if lot.source == purchase_id]
+            moves, short = self._take(work, total, at, usable_only=False, among=[lot.id for lot in own])
+            # points of this purchase that expired already left the balance: they are not taken twice
+            forgone = min(short, sum(lot.expired for lot in own) - self.forgone.get(purchase_id, 0))
+            more, short = self._take(work, short - forgone, at, usable_only=False)
             debt = {"overdraft": 0, "clawback": 0}
             if short and program.debt_policy is DebtPolicy.OVERDRAFT:
                 if self.overdraft + short > program.overdraft_limit:
@@ -664,9 +678,10 @@ class LoyaltyAccount(Aggregate):
                 debt["clawback"] = short
             return {
                 "kind": EntryKind.REVERSE,
-                "points": -total,
+                "points": forgone - total,
                 "reason": "refund",
                 "source": purchase_id,
+                "forgone": forgone,
                 "movements": tuple(moves + more),
                 "lines": tuple(records),
                 **debt,

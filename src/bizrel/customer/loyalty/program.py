@@ -39,14 +39,39 @@ __all__ = [
 _ROUNDINGS = frozenset({ROUND_FLOOR, ROUND_CEILING, ROUND_HALF_EVEN, "ROUND_HALF_UP", "ROUND_DOWN", "ROUND_UP"})
 
 
-def _rate(field_name: str) -> object:
-    def convert(value: object) -> Decimal:
-        rate = to_decimal(value, field_name)
-        if rate < 0:
-            raise ValidationError(field_name, value, "must not be negative")
-        return rate
+def _rate(field_name: str, value: object) -> Decimal:
+    rate = to_decimal(value, field_name)
+    if rate < 0:
+        raise ValidationError(field_name, value, "must not be negative")
+    return rate
 
-    return convert
+
+def _threshold(value: object) -> Decimal:
+    return _rate("threshold", value)
+
+
+def _multiplier(value: object) -> Decimal:
+    return _rate("multiplier", value)
+
+
+def _points_per_unit(value: object) -> Decimal:
+    return _rate("points_per_unit", value)
+
+
+def _point_value(value: object) -> Decimal:
+    return _rate("point_value", value)
+
+
+def _starts_at(value: object) -> datetime:
+    return utc(value, "starts_at")
+
+
+def _ends_at(value: object) -> datetime:
+    return utc(value, "ends_at")
+
+
+def _currency(value: object) -> str:
+    return Currency.of(value).code  # type: ignore[arg-type]
 
 
 def _non_negative_int(field_name: str, value: object) -> int:
@@ -140,8 +165,8 @@ class Tier:
     """A level of the program, reached when the qualifying metric is at least `threshold`."""
 
     name: str
-    threshold: Decimal = field(converter=_rate("threshold"))  # type: ignore[misc]
-    multiplier: Decimal = field(default=Decimal(1), converter=_rate("multiplier"))  # type: ignore[misc]
+    threshold: Decimal = field(converter=_threshold)
+    multiplier: Decimal = field(default=Decimal(1), converter=_multiplier)
     benefits: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
@@ -153,9 +178,9 @@ class Campaign:
     """A time-boxed bonus: purchases in [starts_at, ends_at) earn `multiplier` times the points."""
 
     name: str
-    starts_at: datetime = field(converter=lambda v: utc(v, "starts_at"))
-    ends_at: datetime = field(converter=lambda v: utc(v, "ends_at"))
-    multiplier: Decimal = field(converter=_rate("multiplier"))  # type: ignore[misc]
+    starts_at: datetime = field(converter=_starts_at)
+    ends_at: datetime = field(converter=_ends_at)
+    multiplier: Decimal = field(converter=_multiplier)
     categories: tuple[str, ...] = ()  # empty: every category
 
     def __attrs_post_init__(self) -> None:
@@ -218,10 +243,10 @@ class LoyaltyProgram(Aggregate):
     """The rules of one loyalty program (忠诚度计划)."""
 
     name: str
-    currency: str = field(converter=lambda c: Currency.of(c).code)
+    currency: str = field(converter=_currency)
     timezone: str = "UTC"
     # earning
-    points_per_unit: Decimal = field(default=Decimal(1), converter=_rate("points_per_unit"))  # type: ignore[misc]
+    points_per_unit: Decimal = field(default=Decimal(1), converter=_points_per_unit)
     earn_rounding: str = ROUND_FLOOR
     category_multipliers: dict[str, Decimal] = field(factory=dict)
     product_multipliers: dict[str, Decimal] = field(factory=dict)
@@ -233,7 +258,7 @@ class LoyaltyProgram(Aggregate):
     max_points_per_period: int | None = None
     cap_period: PeriodKind = PeriodKind.MONTH
     # redemption
-    point_value: Decimal = field(default=Decimal("0.01"), converter=_rate("point_value"))  # type: ignore[misc]
+    point_value: Decimal = field(default=Decimal("0.01"), converter=_point_value)
     value_rounding: str = ROUND_FLOOR
     # lots
     expiry: ExpiryPolicy = field(factory=ExpiryPolicy)
@@ -263,8 +288,7 @@ class LoyaltyProgram(Aggregate):
                 raise ValidationError(name, getattr(self, name), "must be at least 1")
         for table in ("category_multipliers", "product_multipliers"):
             for key, rate in getattr(self, table).items():
-                convert = _rate(f"{table}[{key}]")
-                getattr(self, table)[key] = convert(rate)  # type: ignore[operator]
+                getattr(self, table)[key] = _rate(f"{table}[{key}]", rate)
         if not self.tiers:
             raise ValidationError("tiers", self.tiers, "a program needs at least one tier")
         if self.tiers[0].threshold != 0:
