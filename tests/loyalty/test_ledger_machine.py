@@ -95,10 +95,24 @@ class Model:
     def earn(self, purchase: str, dollars: int, at: datetime) -> int:
         _, _, num, den = TIERS[self.tier]
         points = dollars * num // den
-        self.purchases[purchase] = {"cents": dollars * 100, "points": points, "returned": 0, "reversed": 0, "forgone": 0}
+        self.purchases[purchase] = {
+            "cents": dollars * 100,
+            "points": points,
+            "returned": 0,
+            "reversed": 0,
+            "forgone": 0,
+        }
         expires = _midnight_after(at.date() + relativedelta(months=1))
         self.lots.append(
-            {"issued": points, "remaining": points, "earned": at, "available": at + timedelta(days=2), "expires": expires, "source": purchase, "expired": 0}
+            {
+                "issued": points,
+                "remaining": points,
+                "earned": at,
+                "available": at + timedelta(days=2),
+                "expires": expires,
+                "source": purchase,
+                "expired": 0,
+            }
         )
         self.settle(len(self.lots) - 1)
         self.qualifying.append((at, points))
