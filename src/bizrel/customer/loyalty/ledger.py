@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from attrs import define, field, frozen
+from attrs import define, field, frozen, setters
 
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import local_date, utc
@@ -73,6 +73,9 @@ class EntryKind(enum.StrEnum):
     EXPIRE = "expire"
     ADJUST = "adjust"
     REVERSE = "reverse"
+
+
+_EXPIRE = EntryKind.EXPIRE
 
 
 @frozen(kw_only=True)
@@ -147,12 +150,64 @@ class Lot:
 
 @define(kw_only=True)
 class _Line:
-    amount: Money
-    eligible: Money
-    points: int
-    returned: Money
-    spend_reversed: Money
-    points_reversed: int
+    """What a purchase line has earned and had returned so far, in minor units of `currency`."""
+
+    currency: str
+    amount: int
+    eligible: int = 0
+    points: int = 0
+    returned: int = 0
+    spend_reversed: int = 0
+    points_reversed: int = 0
+
+
+class _History:
+    """Per-purchase, per-period and bonus facts of a ledger, derived on first use.
+
+    Replaying a ledger (loading an account) needs only lots and balances; these facts are built
+    from the entries when an operation first asks for them and then kept up to date.
+    """
+
+    __slots__ = ("bonuses", "forgone", "period_earned", "purchases", "qualifying")
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.purchases: dict[str, dict[str, _Line]] = {}
+        self.qualifying: list[tuple[datetime, int, int]] = []  # (at, paid spend in minor units, points)
+        self.period_earned: dict[str, int] = {}
+        self.bonuses: set[str] = set()
+        self.forgone: dict[str, int] = {}
+        for e in entries:
+            self.apply(e)
+
+    def apply(self, e: Entry) -> None:
+        if e.lines:
+            self._apply_lines(e)
+        if e.cap_period:
+            self.period_earned[e.cap_period] = self.period_earned.get(e.cap_period, 0) + e.points
+        if e.forgone:
+            self.forgone[e.source] = self.forgone.get(e.source, 0) + e.forgone
+        if e.kind is EntryKind.EARN and e.reason.startswith("bonus:"):
+            self.bonuses.add(f"{e.reason}|{e.source}")
+
+    def _apply_lines(self, e: Entry) -> None:
+        lines = self.purchases.setdefault(e.source, {})
+        spend = 0
+        for r in e.lines:
+            eligible = r.eligible.to_minor()
+            if e.kind is EntryKind.EARN:
+                state = lines.get(r.line_id)
+                if state is None:
+                    state = lines[r.line_id] = _Line(currency=r.amount.currency.code, amount=r.amount.to_minor())
+                state.eligible += eligible
+                state.points += r.points
+                spend += eligible
+            else:
+                state = lines[r.line_id]
+                state.returned += r.amount.to_minor()
+                state.spend_reversed += eligible
+                state.points_reversed += r.points
+                spend -= eligible
+        self.qualifying.append((e.at, spend, e.points))
 
 
 # -- events -------------------------------------------------------------------------------------
@@ -223,9 +278,13 @@ def _enrolled_at(value: object) -> datetime:
 # -- the account ----------------------------------------------------------------------------------
 
 
-@define(kw_only=True)
+@define(kw_only=True, on_setattr=setters.NO_OP)
 class LoyaltyAccount(Aggregate):
-    """One member's points in one program. Persisted as its ledger; the rest is derived."""
+    """One member's points in one program. Persisted as its ledger; the rest is derived.
+
+    `open` starts a new account (and validates it); the constructor rebuilds one from a stored
+    ledger, which is what the store does on every load.
+    """
 
     program_id: str
     customer_id: str
@@ -240,26 +299,20 @@ class LoyaltyAccount(Aggregate):
     tier: str = field(init=False, default="")
     reviews: int = field(init=False, default=0)
     keys: dict[str, int] = field(init=False, factory=dict)
-    purchases: dict[str, dict[str, _Line]] = field(init=False, factory=dict)
     reversed_redemptions: dict[int, int] = field(init=False, factory=dict)
-    qualifying: list[tuple[datetime, int, int]] = field(init=False, factory=list)
-    period_earned: dict[str, int] = field(init=False, factory=dict)
-    bonuses: set[str] = field(init=False, factory=set)
-    forgone: dict[str, int] = field(init=False, factory=dict)
+    _history: _History | None = field(init=False, default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        check_id("program_id", self.program_id)
-        check_id("customer_id", self.customer_id)
         ledger, self.entries = self.entries, []
         self.tier = self.initial_tier
-        for entry in ledger:
-            self._apply(entry)
+        self._replay(ledger)
 
     @classmethod
     def open(cls, program: LoyaltyProgram, customer_id: str, *, at: datetime, id: str | None = None) -> LoyaltyAccount:
+        check_id("customer_id", customer_id)
         return cls(
             tenant_id=program.tenant_id,
-            id=id if id is not None else account_id_for(program.id, customer_id),
+            id=check_id("id", id) if id is not None else account_id_for(program.id, customer_id),
             program_id=program.id,
             customer_id=customer_id,
             enrolled_at=at,
@@ -280,6 +333,17 @@ class LoyaltyAccount(Aggregate):
         )
 
     # -- reading ---------------------------------------------------------------------------------
+
+    @property
+    def history(self) -> _History:
+        if self._history is None:
+            self._history = _History(self.entries)
+        return self._history
+
+    @property
+    def purchases(self) -> Mapping[str, Mapping[str, _Line]]:
+        """Per purchase id and line id: amounts, points earned and returned so far."""
+        return self.history.purchases
 
     @property
     def balance(self) -> int:
@@ -310,7 +374,7 @@ class LoyaltyAccount(Aggregate):
     def qualifying_value(self, metric: TierMetric, currency: str, start: datetime, end: datetime) -> Decimal:
         """Purchase points or paid spend (net of refunds) with start <= at < end."""
         spend = points = 0
-        for at, minor, pts in self.qualifying:
+        for at, minor, pts in self.history.qualifying:
             if start <= at < end:
                 spend += minor
                 points += pts
@@ -321,63 +385,42 @@ class LoyaltyAccount(Aggregate):
     # -- applying entries (the replay path: no checks, no events) --------------------------------
 
     def _apply(self, e: Entry) -> None:
-        if e.issued:
-            self.lots[e.seq] = Lot(
-                id=e.seq,
-                issued=e.issued,
-                remaining=e.issued,
-                earned_at=e.at,
-                available_at=e.available_at or e.at,
-                expires_at=e.expires_at,
-                source=e.source,
-            )
-            self.remaining += e.issued
-        lots = self.lots
-        for m in e.movements:
-            lots[m.lot].remaining += m.points
-            self.remaining += m.points
-        if e.kind is EntryKind.EXPIRE:
-            lots[e.movements[0].lot].expired -= e.movements[0].points
-        if e.forgone:
-            self.forgone[e.source] = self.forgone.get(e.source, 0) + e.forgone
-        self.overdraft += e.overdraft
-        self.clawback += e.clawback
-        self.keys[e.key] = e.seq
-        if e.lines:
-            self._apply_lines(e)
-        if e.reverses:
-            self.reversed_redemptions[e.reverses] = e.seq
-        if e.tier:
-            self.tier = e.tier
-        if e.review:
-            self.reviews = e.review
-        if e.cap_period:
-            self.period_earned[e.cap_period] = self.period_earned.get(e.cap_period, 0) + e.points
-        if e.kind is EntryKind.EARN and e.reason.startswith("bonus:"):
-            self.bonuses.add(f"{e.reason}|{e.source}")
-        self.entries.append(e)
+        self._replay((e,))
 
-    def _apply_lines(self, e: Entry) -> None:
-        lines = self.purchases.setdefault(e.source, {})
-        spend = 0
-        for r in e.lines:
-            if e.kind is EntryKind.EARN:
-                state = lines.get(r.line_id)
-                if state is None:
-                    zero = Money.zero(r.amount.currency)
-                    state = lines[r.line_id] = _Line(
-                        amount=r.amount, eligible=zero, points=0, returned=zero, spend_reversed=zero, points_reversed=0
-                    )
-                state.eligible += r.eligible
-                state.points += r.points
-                spend += r.eligible.to_minor()
-            else:
-                state = lines[r.line_id]
-                state.returned += r.amount
-                state.spend_reversed += r.eligible
-                state.points_reversed += r.points
-                spend -= r.eligible.to_minor()
-        self.qualifying.append((e.at, spend, e.points))
+    def _replay(self, ledger: Iterable[Entry]) -> None:
+        """Apply entries in order: the one code path for loading, replaying and posting."""
+        lots, keys, history = self.lots, self.keys, self._history
+        remaining, overdraft, clawback = self.remaining, self.overdraft, self.clawback
+        for e in ledger:
+            if e.issued:
+                lots[e.seq] = Lot(
+                    id=e.seq,
+                    issued=e.issued,
+                    remaining=e.issued,
+                    earned_at=e.at,
+                    available_at=e.available_at or e.at,
+                    expires_at=e.expires_at,
+                    source=e.source,
+                )
+                remaining += e.issued
+            for m in e.movements:
+                lots[m.lot].remaining += m.points
+                remaining += m.points
+            if e.kind is _EXPIRE:
+                lots[e.movements[0].lot].expired -= e.movements[0].points
+            overdraft += e.overdraft
+            clawback += e.clawback
+            keys[e.key] = e.seq
+            if e.reverses:
+                self.reversed_redemptions[e.reverses] = e.seq
+            if e.tier:
+                self.tier = e.tier
+            if e.review:
+                self.reviews = e.review
+            if history is not None:
+                history.apply(e)
+            self.entries.append(e)
+        self.remaining, self.overdraft, self.clawback = remaining, overdraft, clawback
 
     # -- the operation protocol ------------------------------------------------------------------
 
@@ -530,17 +573,18 @@ class LoyaltyAccount(Aggregate):
         """Points for a purchase (or for the newly paid part of one, on a later call)."""
 
         def plan(seq: int, at: datetime) -> dict[str, Any]:
-            known = self.purchases.get(purchase.id, {})
+            known = self.history.purchases.get(purchase.id, {})
             for line in purchase.lines:
-                if line.id in known and known[line.id].amount != line.amount:
-                    raise ValidationError("line.amount", line.amount, f"line {line.id} was {known[line.id].amount}")
+                if line.id in known and known[line.id].amount != line.amount.to_minor():
+                    was = Money.from_minor(known[line.id].amount, known[line.id].currency)
+                    raise ValidationError("line.amount", line.amount, f"line {line.id} was {was}")
             eligible = purchase.eligible()
             wanted: list[int] = []
             for line, paid in zip(purchase.lines, eligible, strict=True):
                 target = program.points_for_amount(paid, program.multiplier(line, self.tier, at))
                 wanted.append(max(0, target - (known[line.id].points if line.id in known else 0)))
             new_basis = [
-                paid - known[line.id].eligible if line.id in known else paid
+                paid - Money.from_minor(known[line.id].eligible, paid.currency) if line.id in known else paid
                 for line, paid in zip(purchase.lines, eligible, strict=True)
             ]
             if known and not any(b.amount > 0 for b in new_basis):
@@ -548,7 +592,7 @@ class LoyaltyAccount(Aggregate):
             label = program.cap_period_of(at)
             caps = [program.max_points_per_transaction]
             if program.max_points_per_period is not None:
-                caps.append(max(0, program.max_points_per_period - self.period_earned.get(label, 0)))
+                caps.append(max(0, program.max_points_per_period - self.history.period_earned.get(label, 0)))
             for cap in caps:
                 if cap is not None and sum(wanted) > cap:
                     wanted = allocate_minor(cap, [Decimal(w) for w in wanted])
@@ -589,7 +633,7 @@ class LoyaltyAccount(Aggregate):
             }[kind]
             if kind is BonusKind.REFERRAL and (not reference or reference == self.customer_id):
                 raise ValidationError("reference", reference, "a referral names another member")
-            if f"bonus:{kind.value}|{source}" in self.bonuses:
+            if f"bonus:{kind.value}|{source}" in self.history.bonuses:
                 already = f"already awarded to {self.customer_id} ({source or 'once'})"
                 raise PolicyViolation("bonus", kind.value, already)
             return {
@@ -641,17 +685,16 @@ class LoyaltyAccount(Aggregate):
         """
 
         def plan(seq: int, at: datetime) -> dict[str, Any]:
-            known = self.purchases.get(purchase_id)
+            known = self.history.purchases.get(purchase_id)
             if known is None:
                 raise NotFound("purchase", purchase_id)
             returned = _returned_amounts(known, lines, amount)
             records = []
             for line_id, back in returned.items():
                 state = known[line_id]
-                whole = state.amount.to_minor()
-                now_returned = (state.returned + back).to_minor()
-                points = _share(state.points, now_returned, whole) - state.points_reversed
-                spend = _share(state.eligible.to_minor(), now_returned, whole) - state.spend_reversed.to_minor()
+                now_returned = state.returned + back.to_minor()
+                points = _share(state.points, now_returned, state.amount) - state.points_reversed
+                spend = _share(state.eligible, now_returned, state.amount) - state.spend_reversed
                 records.append(
                     LineRecord(
                         line_id=line_id, amount=back, eligible=Money.from_minor(spend, back.currency), points=points
@@ -662,7 +705,7 @@ class LoyaltyAccount(Aggregate):
             own = [lot for lot in self.lots.values() if lot.source == purchase_id]
             moves, short = self._take(work, total, at, usable_only=False, among=[lot.id for lot in own])
             # points of this purchase that expired already left the balance: they are not taken twice
-            forgone = min(short, sum(lot.expired for lot in own) - self.forgone.get(purchase_id, 0))
+            forgone = min(short, sum(lot.expired for lot in own) - self.history.forgone.get(purchase_id, 0))
             more, short = self._take(work, short - forgone, at, usable_only=False)
             debt = {"overdraft": 0, "clawback": 0}
             if short and program.debt_policy is DebtPolicy.OVERDRAFT:
@@ -793,9 +836,9 @@ def _positive(field_name: str, value: object) -> int:
 
 
 def _returned_amounts(
-    known: dict[str, _Line], lines: Mapping[str, Money] | None, amount: Money | None
+    known: Mapping[str, _Line], lines: Mapping[str, Money] | None, amount: Money | None
 ) -> dict[str, Money]:
-    outstanding = {line_id: state.amount - state.returned for line_id, state in known.items()}
+    outstanding = {i: Money.from_minor(state.amount - state.returned, state.currency) for i, state in known.items()}
     if lines is not None and amount is not None:
         raise ValidationError("amount", amount, "give either lines or amount, not both")
     if lines is not None:
