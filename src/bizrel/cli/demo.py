@@ -15,7 +15,7 @@ from typing import TextIO
 from attrs import define
 
 from bizrel.adapters import Store, open_store
-from bizrel.cli import demo_sales
+from bizrel.cli import demo_loyalty, demo_sales
 from bizrel.core.clock import FixedClock
 from bizrel.core.errors import BizrelError
 
@@ -53,6 +53,7 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     # sales performance
     # customer management
     # loyalty
+    ("loyalty", demo_loyalty.run),
     # bridge
 )
 
