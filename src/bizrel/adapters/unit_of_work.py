@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables, tables_loyalty
+from bizrel.adapters import tables, tables_customer_analytics, tables_loyalty, tables_purchases
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -23,7 +23,9 @@ from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
+from bizrel.customer import SegmentDefinition, SegmentSnapshot, Survey, SurveyResponse
 from bizrel.customer.loyalty import LoyaltyAccount, LoyaltyProgram
+from bizrel.customer.purchases import Purchase
 from bizrel.sales import Opportunity, Pipeline
 
 if TYPE_CHECKING:
@@ -256,7 +258,31 @@ class StoreUnitOfWork:
     def opportunities(self) -> TableRepository[Opportunity]:
         return self.repository(tables.OPPORTUNITIES)
 
+    # -- purchases --
+
+    @property
+    def purchases(self) -> TableRepository[Purchase]:
+        return self.repository(tables_purchases.PURCHASES)
+
     # -- customer management --
+
+    # customer analytics
+
+    @property
+    def surveys(self) -> TableRepository[Survey]:
+        return self.repository(tables_customer_analytics.SURVEYS)
+
+    @property
+    def survey_responses(self) -> TableRepository[SurveyResponse]:
+        return self.repository(tables_customer_analytics.SURVEY_RESPONSES)
+
+    @property
+    def segments(self) -> TableRepository[SegmentDefinition]:
+        return self.repository(tables_customer_analytics.SEGMENT_DEFINITIONS)
+
+    @property
+    def segment_snapshots(self) -> TableRepository[SegmentSnapshot]:
+        return self.repository(tables_customer_analytics.SEGMENT_SNAPSHOTS)
 
     # -- loyalty --
 
