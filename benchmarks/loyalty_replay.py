@@ -25,10 +25,10 @@ from bizrel.customer.loyalty import (
     Entry,
     EntryKind,
     ExpiryPolicy,
+    Invoice,
+    InvoiceLine,
     LoyaltyAccount,
     LoyaltyProgram,
-    Purchase,
-    PurchaseLine,
     Tier,
     assert_invariants,
 )
@@ -63,12 +63,12 @@ def history(p: LoyaltyProgram, rng: random.Random, length: int) -> list[Entry]:
             roll = rng.random()
             try:
                 if roll < 0.45:
-                    lines = (PurchaseLine(id="l1", amount=Money.from_minor(rng.randrange(500, 40000), "USD")),)
-                    account.earn(p, Purchase(id=f"inv{n}", lines=lines), at=at, key=f"k{n}")
+                    lines = (InvoiceLine(id="l1", amount=Money.from_minor(rng.randrange(500, 40000), "USD")),)
+                    account.earn(p, Invoice(id=f"inv{n}", lines=lines), at=at, key=f"k{n}")
                 elif roll < 0.75:
                     account.redeem(p, rng.randrange(20, 300), at=at, key=f"k{n}")
-                elif roll < 0.85 and account.purchases:
-                    account.refund(p, rng.choice(sorted(account.purchases)), at=at, key=f"k{n}")
+                elif roll < 0.85 and account.invoices:
+                    account.refund(p, rng.choice(sorted(account.invoices)), at=at, key=f"k{n}")
                 elif roll < 0.92:
                     keys = [e.key for e in account.entries if e.kind is EntryKind.REDEEM]
                     if keys:

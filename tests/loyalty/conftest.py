@@ -1,4 +1,4 @@
-"""Fixtures for the loyalty tests: a program builder, a clock and purchases."""
+"""Fixtures for the loyalty tests: a program builder, a clock and invoices."""
 
 from __future__ import annotations
 

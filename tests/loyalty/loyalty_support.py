@@ -6,18 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bizrel.core import Money, tenant
-from bizrel.customer.loyalty import LoyaltyAccount, LoyaltyProgram, Purchase, PurchaseLine
+from bizrel.customer.loyalty import Invoice, InvoiceLine, LoyaltyAccount, LoyaltyProgram
 
 START = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 TENANT = tenant("acme")
 
 
-def purchase(pid: str, *amounts: str, paid: str | None = None, categories: tuple[str, ...] = ()) -> Purchase:
-    """A purchase with one line per amount (ids l1, l2, ...), in USD."""
-    return Purchase(
+def invoice(pid: str, *amounts: str, paid: str | None = None, categories: tuple[str, ...] = ()) -> Invoice:
+    """An invoice with one line per amount (ids l1, l2, ...), in USD."""
+    return Invoice(
         id=pid,
         lines=tuple(
-            PurchaseLine(id=f"l{i}", amount=Money(a, "USD"), category=categories[i - 1] if categories else "")
+            InvoiceLine(id=f"l{i}", amount=Money(a, "USD"), category=categories[i - 1] if categories else "")
             for i, a in enumerate(amounts, 1)
         ),
         paid=Money(paid, "USD") if paid is not None else None,

@@ -22,10 +22,10 @@ from bizrel.customer.loyalty import (
     DebtPolicy,
     ExpiryPolicy,
     InsufficientPoints,
+    Invoice,
+    InvoiceLine,
     LoyaltyAccount,
     LoyaltyProgram,
-    Purchase,
-    PurchaseLine,
     Tier,
     TierWindow,
     assert_invariants,
@@ -47,7 +47,7 @@ class Model:
         self.policy, self.limit, self.soft = policy, limit, soft
         self.lots: list[dict[str, Any]] = []  # creation order
         self.overdraft = self.clawback = 0
-        self.purchases: dict[str, dict[str, int]] = {}
+        self.invoices: dict[str, dict[str, int]] = {}
         self.redemptions: dict[str, list[tuple[int, int]]] = {}
         self.reversed: set[str] = set()
         self.tier = 0
@@ -92,10 +92,10 @@ class Model:
     def tier_for(self, value: int) -> int:
         return max((i for i, t in enumerate(TIERS) if value >= t[1]), default=0)
 
-    def earn(self, purchase: str, dollars: int, at: datetime) -> int:
+    def earn(self, invoice: str, dollars: int, at: datetime) -> int:
         _, _, num, den = TIERS[self.tier]
         points = dollars * num // den
-        self.purchases[purchase] = {
+        self.invoices[invoice] = {
             "cents": dollars * 100,
             "points": points,
             "returned": 0,
@@ -110,7 +110,7 @@ class Model:
                 "earned": at,
                 "available": at + timedelta(days=2),
                 "expires": expires,
-                "source": purchase,
+                "source": invoice,
                 "expired": 0,
             }
         )
@@ -127,15 +127,15 @@ class Model:
         self.redemptions[key] = self.take(points, order)[0]
         return True
 
-    def refund(self, purchase: str, cents: int, at: datetime) -> bool:
-        p = self.purchases[purchase]
+    def refund(self, invoice: str, cents: int, at: datetime) -> bool:
+        p = self.invoices[invoice]
         returned = p["returned"] + cents
         target = (2 * p["points"] * returned + p["cents"]) // (2 * p["cents"])  # half up
         due = target - p["reversed"]
-        own = [i for i in self.live(at, usable=False) if self.lots[i]["source"] == purchase]
+        own = [i for i in self.live(at, usable=False) if self.lots[i]["source"] == invoice]
         saved = [lot["remaining"] for lot in self.lots]
         _, short = self.take(due, own)
-        expired = sum(lot["expired"] for lot in self.lots if lot["source"] == purchase) - p["forgone"]
+        expired = sum(lot["expired"] for lot in self.lots if lot["source"] == invoice) - p["forgone"]
         forgone = min(short, expired)
         _, short = self.take(short - forgone, self.live(at, usable=False))
         if short and self.policy is DebtPolicy.OVERDRAFT:
@@ -213,8 +213,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.n += 1
         return f"k{self.n}"
 
-    def _purchase(self, pid: str, dollars: int) -> Purchase:
-        return Purchase(id=pid, lines=(PurchaseLine(id="l1", amount=Money(dollars, "USD")),))
+    def _purchase(self, pid: str, dollars: int) -> Invoice:
+        return Invoice(id=pid, lines=(InvoiceLine(id="l1", amount=Money(dollars, "USD")),))
 
     def _call(self, command: tuple[Any, ...], key: str) -> Any:
         kind, *args = command
@@ -265,12 +265,12 @@ class LedgerMachine(RuleBasedStateMachine):
         candidates = [
             cmd[1]
             for _, cmd, _ in self.done
-            if cmd[0] == "earn" and self.model.purchases[cmd[1]]["returned"] < self.model.purchases[cmd[1]]["cents"]
+            if cmd[0] == "earn" and self.model.invoices[cmd[1]]["returned"] < self.model.invoices[cmd[1]]["cents"]
         ]
         if not candidates:
             return
         pid = data.draw(st.sampled_from(candidates))
-        p = self.model.purchases[pid]
+        p = self.model.invoices[pid]
         left = p["cents"] - p["returned"]
         cents = min(left, p["cents"] // 2) if half else left
         if cents == 0:

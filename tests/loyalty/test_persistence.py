@@ -7,15 +7,15 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
-from loyalty_support import START, TENANT, purchase, race_redemptions
+from loyalty_support import START, TENANT, invoice, race_redemptions
 
 from bizrel.adapters import Store, open_store
 from bizrel.core import Clock, FixedClock, Money, ValidationError
 from bizrel.customer.loyalty import (
     BonusKind,
     ExpiryPolicy,
-    Purchase,
-    PurchaseLine,
+    Invoice,
+    InvoiceLine,
     Tier,
     TierMetric,
     account_id_for,
@@ -27,7 +27,7 @@ from bizrel.customer.loyalty import (
     member_statement,
     program_liability,
     redeem_points,
-    refund_purchase,
+    refund_invoice,
     reverse_redemption,
     review_tiers,
 )
@@ -73,13 +73,13 @@ def test_a_members_year_through_the_services(store: Store, clock: FixedClock) ->
     with store.unit_of_work(TENANT) as uow:
         enroll(uow, "club", "cust-0001")
         enroll(uow, "club", "cust-0001")  # enrolling again is the same account
-        earn_points(uow, "club", "cust-0001", purchase("inv-1", "300.00", "250.00"), key="inv-1")
+        earn_points(uow, "club", "cust-0001", invoice("inv-1", "300.00", "250.00"), key="inv-1")
         award_bonus(uow, "club", "cust-0001", BonusKind.BIRTHDAY, key="bday-2025")
         uow.commit()
     clock.advance(days=10)
     with store.unit_of_work(TENANT) as uow:
         redeem_points(uow, "club", "cust-0001", 100, key="r1")
-        refund_purchase(uow, "club", "cust-0001", "inv-1", lines={"l2": Money("250.00", "USD")}, key="ret-1")
+        refund_invoice(uow, "club", "cust-0001", "inv-1", lines={"l2": Money("250.00", "USD")}, key="ret-1")
         reverse_redemption(uow, "club", "cust-0001", "r1", key="undo-r1")
         uow.commit()
     with store.unit_of_work(TENANT) as uow:
@@ -110,7 +110,7 @@ def test_bad_input_is_refused_before_anything_is_staged(store: Store) -> None:
         uow.commit()
     with store.unit_of_work(TENANT) as uow:
         with pytest.raises(ValidationError):
-            euros = Purchase(id="eur", lines=(PurchaseLine(id="l1", amount=Money("10.00", "EUR")),))
+            euros = Invoice(id="eur", lines=(InvoiceLine(id="l1", amount=Money("10.00", "EUR")),))
             earn_points(uow, "club", "cust-0001", euros, key="bad")
         uow.commit()
     with store.unit_of_work(TENANT) as uow:
@@ -126,7 +126,7 @@ def test_two_processes_redeeming_80_from_100_exactly_one_wins(tmp_path: Path) ->
         with store.unit_of_work(TENANT) as uow:
             for trial in range(trials):
                 enroll(uow, "club", f"cust-{trial:04d}")  # 50 points sign-up bonus
-                earn_points(uow, "club", f"cust-{trial:04d}", purchase(f"inv-{trial}", "50.00"), key="seed")
+                earn_points(uow, "club", f"cust-{trial:04d}", invoice(f"inv-{trial}", "50.00"), key="seed")
             uow.commit()
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2, timeout=60)

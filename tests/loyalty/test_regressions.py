@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from loyalty_support import START, member, purchase
+from loyalty_support import START, invoice, member
 
 from bizrel.core import IdempotencyConflict, Money, PolicyViolation
 from bizrel.customer.loyalty import (
@@ -31,7 +31,7 @@ from conftest import ProgramFactory
 def test_invoice_cancelled_after_earning_reverses_every_point(make_program: ProgramFactory) -> None:
     program = make_program()
     account = member(program)
-    account.earn(program, purchase("inv", "600.00", "400.00"), at=START, key="earn")
+    account.earn(program, invoice("inv", "600.00", "400.00"), at=START, key="earn")
     entry = account.refund(program, "inv", at=START, key="cancel")
     assert (entry.kind, entry.points, account.balance) == (EntryKind.REVERSE, -1000, 0)
     assert sum(r.points for r in entry.lines) == 1000
@@ -41,7 +41,7 @@ def test_invoice_cancelled_after_earning_reverses_every_point(make_program: Prog
 def test_return_of_100_out_of_1000_reduces_points_in_proportion(make_program: ProgramFactory) -> None:
     program = make_program()
     account = member(program)
-    account.earn(program, purchase("inv", "1000.00"), at=START, key="earn")
+    account.earn(program, invoice("inv", "1000.00"), at=START, key="earn")
     account.refund(program, "inv", amount=Money("100.00", "USD"), at=START, key="r1")
     assert account.balance == 900
     account.refund(program, "inv", amount=Money("400.00", "USD"), at=START, key="r2")
@@ -52,7 +52,7 @@ def test_return_of_100_out_of_1000_reduces_points_in_proportion(make_program: Pr
 def test_returning_one_line_reverses_exactly_that_lines_points(make_program: ProgramFactory) -> None:
     program = make_program(category_multipliers={"shoes": "3"})
     account = member(program)
-    account.earn(program, purchase("inv", "10.00", "20.00", categories=("", "shoes")), at=START, key="earn")
+    account.earn(program, invoice("inv", "10.00", "20.00", categories=("", "shoes")), at=START, key="earn")
     assert account.balance == 10 + 60
     entry = account.refund(program, "inv", lines={"l2": Money("20.00", "USD")}, at=START, key="line")
     assert entry.points == -60
@@ -66,7 +66,7 @@ def test_partial_returns_sum_to_the_full_reversal(points_cents: int, parts: list
 
     program = LoyaltyProgram(tenant_id=START.isoformat()[:4], id="p", name="P", currency="USD")  # type: ignore[arg-type]
     account = LoyaltyAccount.open(program, "c", at=START)
-    account.earn(program, purchase("inv", str(Money.from_minor(points_cents, "USD").amount)), at=START, key="e")
+    account.earn(program, invoice("inv", str(Money.from_minor(points_cents, "USD").amount)), at=START, key="e")
     earned = account.balance
     total = Money.from_minor(points_cents, "USD")
     shares = total.allocate(parts)
@@ -81,13 +81,13 @@ def test_partial_returns_sum_to_the_full_reversal(points_cents: int, parts: list
 def test_redeem_then_refund_claws_back_the_spent_points_once(make_program: ProgramFactory) -> None:
     program = make_program(debt_policy=DebtPolicy.CLAWBACK)
     account = member(program)
-    account.earn(program, purchase("inv", "100.00"), at=START, key="earn")
+    account.earn(program, invoice("inv", "100.00"), at=START, key="earn")
     account.redeem(program, 60, at=START, key="spend")
     first = account.refund(program, "inv", at=START, key="refund")
     again = account.refund(program, "inv", at=START, key="refund")  # a retried request
     assert first is again
     assert (account.balance, account.clawback) == (0, 60)
-    account.earn(program, purchase("inv2", "100.00"), at=START, key="earn2")
+    account.earn(program, invoice("inv2", "100.00"), at=START, key="earn2")
     assert (account.balance, account.clawback) == (40, 0)  # repaid from the next earnings
     assert_invariants(account, program)
 
@@ -95,7 +95,7 @@ def test_redeem_then_refund_claws_back_the_spent_points_once(make_program: Progr
 def test_redeem_then_return_restores_the_redeemed_points_once(make_program: ProgramFactory) -> None:
     program = make_program()
     account = member(program)
-    account.earn(program, purchase("old", "100.00"), at=START, key="old")
+    account.earn(program, invoice("old", "100.00"), at=START, key="old")
     account.redeem(program, 80, at=START, key="pay-with-points")
     account.reverse_redemption(program, "pay-with-points", at=START, key="return-points")
     assert account.balance == 100
@@ -109,8 +109,8 @@ def test_overdraft_policy_allows_a_negative_balance_up_to_the_limit_and_never_si
 ) -> None:
     program = make_program(debt_policy=DebtPolicy.OVERDRAFT, overdraft_limit=50)
     account = member(program)
-    account.earn(program, purchase("a", "100.00"), at=START, key="a")
-    account.earn(program, purchase("b", "100.00"), at=START, key="b")
+    account.earn(program, invoice("a", "100.00"), at=START, key="a")
+    account.earn(program, invoice("b", "100.00"), at=START, key="b")
     account.redeem(program, 140, at=START, key="spend")  # all of lot a, 40 of lot b
     account.refund(program, "a", at=START, key="refund-a")  # 60 from lot b, 40 overdrawn
     assert (account.balance, account.overdraft) == (-40, 40)
@@ -119,7 +119,7 @@ def test_overdraft_policy_allows_a_negative_balance_up_to_the_limit_and_never_si
     with pytest.raises(PolicyViolation, match="limit 50"):
         account.refund(program, "b", amount=Money("20.00", "USD"), at=START, key="refund-b")
     assert account == before
-    account.earn(program, purchase("c", "30.00"), at=START, key="c")
+    account.earn(program, invoice("c", "30.00"), at=START, key="c")
     assert (account.balance, account.overdraft) == (-10, 10)
     assert_invariants(account, program)
 
@@ -130,7 +130,7 @@ def test_overdraft_policy_allows_a_negative_balance_up_to_the_limit_and_never_si
 def test_sixty_of_a_hundred_spent_then_the_lot_expires_posts_forty(make_program: ProgramFactory) -> None:
     program = make_program(expiry=ExpiryPolicy.after_months(1))
     account = member(program)
-    account.earn(program, purchase("inv", "100.00"), at=START, key="earn")
+    account.earn(program, invoice("inv", "100.00"), at=START, key="earn")
     account.redeem(program, 60, at=START, key="spend")
     expired = account.expire_due(program, at=START + timedelta(days=40))
     assert [(e.kind, e.points) for e in expired] == [(EntryKind.EXPIRE, -40)]
@@ -147,7 +147,7 @@ def test_redeeming_on_the_expiry_day_up_to_local_midnight(make_program: ProgramF
     last_moment = datetime(2025, 2, 15, 23, 59, 59, 999999, tzinfo=tz)
     midnight = datetime(2025, 2, 16, 0, 0, tzinfo=tz)
     account = member(program, at=earned)
-    account.earn(program, purchase("inv", "100.00"), at=earned, key="earn")
+    account.earn(program, invoice("inv", "100.00"), at=earned, key="earn")
     assert account.lots[1].expires_at == midnight.astimezone(UTC)
     spent = account.redeem(program, 30, at=last_moment, key="last-minute")
     assert spent.points == -30
@@ -166,7 +166,7 @@ def test_expiry_at_the_end_of_the_following_year_and_never(make_program: Program
 def test_restoring_a_redemption_into_an_expired_lot_expires_it_again(make_program: ProgramFactory) -> None:
     program = make_program(expiry=ExpiryPolicy.after_months(1))
     account = member(program)
-    account.earn(program, purchase("inv", "50.00"), at=START, key="earn")
+    account.earn(program, invoice("inv", "50.00"), at=START, key="earn")
     account.redeem(program, 50, at=START, key="spend")
     later = START + timedelta(days=60)
     account.reverse_redemption(program, "spend", at=later, key="undo")
@@ -179,10 +179,10 @@ def test_restoring_a_redemption_into_an_expired_lot_expires_it_again(make_progra
 def test_fefo_takes_the_earliest_expiry_then_the_oldest_then_the_lowest_id(make_program: ProgramFactory) -> None:
     program = make_program(expiry=ExpiryPolicy.after_months(12))
     account = member(program)
-    account.earn(program, purchase("year", "100.00"), at=START, key="a")  # lot 1 expires in 2026
+    account.earn(program, invoice("year", "100.00"), at=START, key="a")  # lot 1 expires in 2026
     program.expiry = ExpiryPolicy.end_of("month")  # the program changed its rules
-    account.earn(program, purchase("jan-1", "20.00"), at=START + timedelta(hours=1), key="b")  # lot 2
-    account.earn(program, purchase("jan-2", "15.00"), at=START + timedelta(hours=1), key="c")  # lot 3, same time
+    account.earn(program, invoice("jan-1", "20.00"), at=START + timedelta(hours=1), key="b")  # lot 2
+    account.earn(program, invoice("jan-2", "15.00"), at=START + timedelta(hours=1), key="c")  # lot 3, same time
     entry = account.redeem(program, 40, at=START + timedelta(hours=2), key="spend")
     assert [(m.lot, m.points) for m in entry.movements] == [(2, -20), (3, -15), (1, -5)]
 
@@ -211,7 +211,7 @@ def test_tier_threshold_boundaries(make_program: ProgramFactory, spent: str, tie
         ),
     )
     account = member(program)
-    account.earn(program, purchase("inv", spent), at=START, key="earn")
+    account.earn(program, invoice("inv", spent), at=START, key="earn")
     assert account.tier == tier
 
 
@@ -220,11 +220,11 @@ def test_first_purchase_below_tier_two_stays_in_tier_one(make_program: ProgramFa
         tiers=(Tier(name="t1", threshold=0), Tier(name="t2", threshold=500, multiplier="2")),
     )
     account = member(program)
-    assert account.earn(program, purchase("a", "300.00"), at=START, key="a").points == 300
+    assert account.earn(program, invoice("a", "300.00"), at=START, key="a").points == 300
     assert account.tier == "t1"
-    assert account.earn(program, purchase("b", "300.00"), at=START, key="b").points == 300  # t1 rate, then upgrade
+    assert account.earn(program, invoice("b", "300.00"), at=START, key="b").points == 300  # t1 rate, then upgrade
     assert account.tier == "t2"
-    assert account.earn(program, purchase("c", "100.00"), at=START, key="c").points == 200
+    assert account.earn(program, invoice("c", "100.00"), at=START, key="c").points == 200
 
 
 def test_downgrade_waits_for_the_review_and_lands_softly(make_program: ProgramFactory) -> None:
@@ -233,7 +233,7 @@ def test_downgrade_waits_for_the_review_and_lands_softly(make_program: ProgramFa
         soft_landing=True,
     )
     account = member(program)
-    account.earn(program, purchase("x", "250.00"), at=START, key="x")
+    account.earn(program, invoice("x", "250.00"), at=START, key="x")
     assert account.tier == "c"
     assert account.next_review_at(program) == datetime(2026, 1, 1, tzinfo=UTC)
     assert account.review_tier(program, at=datetime(2025, 12, 31, tzinfo=UTC), key="early") is None
@@ -280,11 +280,11 @@ def test_points_for_an_amount_pay_it_and_one_fewer_does_not(cents: int, value: D
 def test_points_on_a_partly_paid_invoice(make_program: ProgramFactory) -> None:
     program = make_program()
     account = member(program)
-    first = account.earn(program, purchase("inv", "60.00", "40.00", paid="25.00"), at=START, key="pay1")
+    first = account.earn(program, invoice("inv", "60.00", "40.00", paid="25.00"), at=START, key="pay1")
     assert first.points == 25
     with pytest.raises(Exception, match="nothing newly paid"):
-        account.earn(program, purchase("inv", "60.00", "40.00", paid="25.00"), at=START, key="pay1-again")
-    second = account.earn(program, purchase("inv", "60.00", "40.00"), at=START, key="paid-in-full")
+        account.earn(program, invoice("inv", "60.00", "40.00", paid="25.00"), at=START, key="pay1-again")
+    second = account.earn(program, invoice("inv", "60.00", "40.00"), at=START, key="paid-in-full")
     assert second.points == 75
     assert account.balance == 100
     account.refund(program, "inv", at=START, key="refund")
@@ -295,7 +295,7 @@ def test_points_on_a_partly_paid_invoice(make_program: ProgramFactory) -> None:
 
 
 def test_multipliers_campaigns_and_caps(make_program: ProgramFactory) -> None:
-    from bizrel.customer.loyalty import Campaign, Purchase, PurchaseLine
+    from bizrel.customer.loyalty import Campaign, Invoice, InvoiceLine
 
     program = make_program(
         points_per_unit="2",
@@ -307,14 +307,14 @@ def test_multipliers_campaigns_and_caps(make_program: ProgramFactory) -> None:
     program.add_campaign(Campaign(name="double", starts_at=START, ends_at=START + timedelta(days=7), multiplier="2"))
     account = member(program)
     lines = (
-        PurchaseLine(id="a", amount=Money("10.99", "USD"), category="food"),
-        PurchaseLine(id="b", amount=Money("10.00", "USD"), category="food", product="truffle"),
+        InvoiceLine(id="a", amount=Money("10.99", "USD"), category="food"),
+        InvoiceLine(id="b", amount=Money("10.00", "USD"), category="food", product="truffle"),
     )
-    entry = account.earn(program, Purchase(id="p1", lines=lines), at=START, key="p1")
+    entry = account.earn(program, Invoice(id="p1", lines=lines), at=START, key="p1")
     assert [r.points for r in entry.lines] == [21, 120]  # floor(10.99*2*0.5*2)=21, 10*2*3*2=120
-    capped = account.earn(program, purchase("p2", "1000.00"), at=START, key="p2")
+    capped = account.earn(program, invoice("p2", "1000.00"), at=START, key="p2")
     assert capped.points == 459  # 600 per month minus 141 already earned, under the 500 per transaction
-    later = account.earn(program, purchase("p3", "1000.00"), at=START + timedelta(days=20), key="p3")
+    later = account.earn(program, invoice("p3", "1000.00"), at=START + timedelta(days=20), key="p3")
     assert later.points == 500  # new month, campaign over: 2000 capped at 500 per transaction
 
 
@@ -341,7 +341,7 @@ def test_bonuses_are_awarded_once_each(make_program: ProgramFactory) -> None:
 def test_points_wait_for_the_return_window(make_program: ProgramFactory) -> None:
     program = make_program(pending_days=14)
     account = member(program)
-    account.earn(program, purchase("inv", "100.00"), at=START, key="earn")
+    account.earn(program, invoice("inv", "100.00"), at=START, key="earn")
     assert (account.balance, account.usable(START), account.pending(START)) == (100, 0, 100)
     with pytest.raises(InsufficientPoints):
         account.redeem(program, 1, at=START + timedelta(days=13), key="early")
@@ -355,14 +355,14 @@ def test_points_wait_for_the_return_window(make_program: ProgramFactory) -> None
 def test_a_key_replayed_returns_the_first_result_and_changes_nothing(make_program: ProgramFactory) -> None:
     program = make_program()
     account = member(program)
-    first = account.earn(program, purchase("inv", "100.00"), at=START, key="k")
+    first = account.earn(program, invoice("inv", "100.00"), at=START, key="k")
     events = len(account.pending_events)
     snapshot = LoyaltyAccount.replay(account, account.entries)
-    assert account.earn(program, purchase("inv", "100.00"), at=START + timedelta(days=1), key="k") is first
+    assert account.earn(program, invoice("inv", "100.00"), at=START + timedelta(days=1), key="k") is first
     assert account == snapshot
     assert len(account.pending_events) == events
     with pytest.raises(IdempotencyConflict):
-        account.earn(program, purchase("inv", "100.01"), at=START, key="k")
+        account.earn(program, invoice("inv", "100.01"), at=START, key="k")
     with pytest.raises(IdempotencyConflict):
         account.redeem(program, 5, at=START, key="k")
     assert account == snapshot
@@ -373,7 +373,7 @@ def test_a_key_replayed_returns_the_first_result_and_changes_nothing(make_progra
 def test_bad_redemptions_are_refused_before_anything_changes(make_program: ProgramFactory, points: object) -> None:
     program = make_program()
     account = member(program)
-    account.earn(program, purchase("inv", "10.00"), at=START, key="earn")
+    account.earn(program, invoice("inv", "10.00"), at=START, key="earn")
     snapshot = LoyaltyAccount.replay(account, account.entries)
     with pytest.raises(Exception, match="points"):
         account.redeem(program, points, at=START, key="bad")  # type: ignore[arg-type]
@@ -384,6 +384,6 @@ def test_bad_redemptions_are_refused_before_anything_changes(make_program: Progr
 def test_operations_cannot_go_back_in_time(make_program: ProgramFactory) -> None:
     program = make_program()
     account = member(program)
-    account.earn(program, purchase("inv", "10.00"), at=START + timedelta(days=2), key="earn")
+    account.earn(program, invoice("inv", "10.00"), at=START + timedelta(days=2), key="earn")
     with pytest.raises(Exception, match="before the account's last entry"):
         account.redeem(program, 1, at=START, key="past")

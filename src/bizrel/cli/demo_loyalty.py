@@ -1,6 +1,6 @@
 """Demo chapter: the customers join a tiered loyalty program and live a year of points.
 
-Members earn on purchases (double points in a spring campaign, services at twice the rate),
+Members earn on invoices (double points in a spring campaign, services at twice the rate),
 wait out a return window, redeem, return goods, get birthday and referral bonuses, climb tiers
 and fall back softly at reviews, and see points expire six months after earning. The chapter
 ends with what finance reads: members per tier, points outstanding and their money value, and
@@ -19,7 +19,7 @@ from bizrel.core.money import Money
 from bizrel.core.periods import Period, PeriodKind
 from bizrel.core.report import text_table
 from bizrel.customer import loyalty
-from bizrel.customer.loyalty import BonusKind, Campaign, ExpiryPolicy, Purchase, PurchaseLine, Tier, TierWindow
+from bizrel.customer.loyalty import BonusKind, Campaign, ExpiryPolicy, Invoice, InvoiceLine, Tier, TierWindow
 
 if TYPE_CHECKING:
     from bizrel.cli.demo import Story
@@ -57,7 +57,7 @@ def _plan(rng: random.Random, start: datetime, customers: list[str]) -> Plan:
             if when >= start + timedelta(days=365):
                 break
             lines = tuple(
-                PurchaseLine(
+                InvoiceLine(
                     id=f"l{k}",
                     amount=Money.from_minor(int(rng.randrange(1500, 30000) * spender), "USD"),
                     category=rng.choice(CATEGORIES),
@@ -65,7 +65,7 @@ def _plan(rng: random.Random, start: datetime, customers: list[str]) -> Plan:
                 for k in range(rng.randrange(1, 4))
             )
             invoice = f"{customer}-inv{n:02d}"
-            plan.append((when, order, customer, "buy", (Purchase(id=invoice, lines=lines),)))
+            plan.append((when, order, customer, "buy", (Invoice(id=invoice, lines=lines),)))
             if rng.random() < 0.08:
                 plan.append((when + timedelta(days=rng.randrange(1, 14)), order, customer, "return", (invoice,)))
             if rng.random() < 0.35:
@@ -148,18 +148,18 @@ def _act(
     if action == "enroll":
         loyalty.enroll(uow, PROGRAM, customer)
     elif action == "buy":
-        purchase = args[0]
-        assert isinstance(purchase, Purchase)
-        loyalty.earn_points(uow, PROGRAM, customer, purchase, key=key)
+        invoice = args[0]
+        assert isinstance(invoice, Invoice)
+        loyalty.earn_points(uow, PROGRAM, customer, invoice, key=key)
     elif action == "return":
         invoice = str(args[0])
         if rng.random() < 0.5:
-            loyalty.refund_purchase(uow, PROGRAM, customer, invoice, key=key)  # everything back
+            loyalty.refund_invoice(uow, PROGRAM, customer, invoice, key=key)  # everything back
         else:
             account = uow.loyalty_accounts.get(loyalty.account_id_for(PROGRAM, customer))
-            line, state = next(iter(account.purchases[invoice].items()))  # one line back
+            line, state = next(iter(account.invoices[invoice].items()))  # one line back
             returned = Money.from_minor(state.amount - state.returned, state.currency)
-            loyalty.refund_purchase(uow, PROGRAM, customer, invoice, lines={line: returned}, key=key)
+            loyalty.refund_invoice(uow, PROGRAM, customer, invoice, lines={line: returned}, key=key)
     elif action == "redeem":
         account = uow.loyalty_accounts.get(loyalty.account_id_for(PROGRAM, customer))
         usable = account.usable(uow.clock.now())

@@ -30,12 +30,12 @@ from bizrel.customer.loyalty import (
     DebtPolicy,
     ExpiryPolicy,
     InsufficientPoints,
+    Invoice,
+    InvoiceLine,
     LoyaltyAccount,
     LoyaltyProgram,
     PointsEarned,
     PointsRedeemed,
-    Purchase,
-    PurchaseLine,
     Tier,
     account_id_for,
     assert_invariants,
@@ -46,7 +46,7 @@ from bizrel.customer.loyalty import (
 from bizrel.testing.contracts import fresh_tenant
 from bizrel.testing.fakes import EventSpy
 
-__all__ = ["LoyaltyStoreContract", "loyalty_program", "purchase_of", "worked_account"]
+__all__ = ["LoyaltyStoreContract", "invoice_of", "loyalty_program", "worked_account"]
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -76,10 +76,10 @@ def loyalty_program(tenant_id: str, **rules: Any) -> LoyaltyProgram:
     return LoyaltyProgram(**values)
 
 
-def purchase_of(pid: str, *amounts: int, category: str = "") -> Purchase:
-    return Purchase(
+def invoice_of(pid: str, *amounts: int, category: str = "") -> Invoice:
+    return Invoice(
         id=pid,
-        lines=tuple(PurchaseLine(id=f"l{i}", amount=Money(a, "USD"), category=category) for i, a in enumerate(amounts)),
+        lines=tuple(InvoiceLine(id=f"l{i}", amount=Money(a, "USD"), category=category) for i, a in enumerate(amounts)),
     )
 
 
@@ -93,11 +93,11 @@ def worked_account(draw: st.DrawFn, program: LoyaltyProgram, customer_id: str = 
         key = f"op{n}"
         try:
             if op == "e":
-                account.earn(program, purchase_of(f"inv{n}", amount, 7, category="books"), at=at, key=key)
+                account.earn(program, invoice_of(f"inv{n}", amount, 7, category="books"), at=at, key=key)
             elif op == "r":
                 account.redeem(program, amount, at=at, key=key)
-            elif op == "f" and account.purchases:
-                pid = sorted(account.purchases)[amount % len(account.purchases)]
+            elif op == "f" and account.invoices:
+                pid = sorted(account.invoices)[amount % len(account.invoices)]
                 account.refund(program, pid, at=at, key=key, amount=Money(1, "USD"))
             elif op == "u":
                 redemptions = [e.key for e in account.entries if e.kind == "redeem"]
@@ -138,7 +138,7 @@ class LoyaltyStoreContract(abc.ABC):
             for i in range(members):
                 customer = f"cust-{i:04d}"
                 enroll(uow, program.id, customer)
-                earn_points(uow, program.id, customer, purchase_of(f"seed-{i}", dollars), key=f"seed-{i}")
+                earn_points(uow, program.id, customer, invoice_of(f"seed-{i}", dollars), key=f"seed-{i}")
             uow.commit()
         return program
 

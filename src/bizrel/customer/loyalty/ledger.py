@@ -33,7 +33,7 @@ from bizrel.core.errors import (
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, check_id
 from bizrel.core.money import Money, allocate_minor
-from bizrel.customer.loyalty.program import BonusKind, DebtPolicy, LoyaltyProgram, Purchase, TierMetric
+from bizrel.customer.loyalty.program import BonusKind, DebtPolicy, Invoice, LoyaltyProgram, TierMetric
 
 __all__ = [
     "Entry",
@@ -88,7 +88,7 @@ class Movement:
 
 @frozen(kw_only=True)
 class LineRecord:
-    """One purchase line in an earn (amount: the line, eligible: newly paid basis) or a refund
+    """One invoice line in an earn (amount: the line, eligible: newly paid basis) or a refund
     (amount: returned now, eligible: qualifying spend taken back); points moved for the line."""
 
     line_id: str
@@ -125,7 +125,7 @@ class Entry:
     value: Money | None = None
     tier: str = ""  # the tier after this entry, when it changed
     review: int = 0  # number of the tier review this entry records
-    cap_period: str = ""  # the capping period purchase points count toward
+    cap_period: str = ""  # the capping period invoice points count toward
 
 
 @define(kw_only=True)
@@ -150,7 +150,7 @@ class Lot:
 
 @define(kw_only=True)
 class _Line:
-    """What a purchase line has earned and had returned so far, in minor units of `currency`."""
+    """What an invoice line has earned and had returned so far, in minor units of `currency`."""
 
     currency: str
     amount: int
@@ -162,16 +162,16 @@ class _Line:
 
 
 class _History:
-    """Per-purchase, per-period and bonus facts of a ledger, derived on first use.
+    """Per-invoice, per-period and bonus facts of a ledger, derived on first use.
 
     Replaying a ledger (loading an account) needs only lots and balances; these facts are built
     from the entries when an operation first asks for them and then kept up to date.
     """
 
-    __slots__ = ("bonuses", "forgone", "period_earned", "purchases", "qualifying")
+    __slots__ = ("bonuses", "forgone", "invoices", "period_earned", "qualifying")
 
     def __init__(self, entries: Iterable[Entry]) -> None:
-        self.purchases: dict[str, dict[str, _Line]] = {}
+        self.invoices: dict[str, dict[str, _Line]] = {}
         self.qualifying: list[tuple[datetime, int, int]] = []  # (at, paid spend in minor units, points)
         self.period_earned: dict[str, int] = {}
         self.bonuses: set[str] = set()
@@ -190,7 +190,7 @@ class _History:
             self.bonuses.add(f"{e.reason}|{e.source}")
 
     def _apply_lines(self, e: Entry) -> None:
-        lines = self.purchases.setdefault(e.source, {})
+        lines = self.invoices.setdefault(e.source, {})
         spend = 0
         for r in e.lines:
             eligible = r.eligible.to_minor()
@@ -341,9 +341,9 @@ class LoyaltyAccount(Aggregate):
         return self._history
 
     @property
-    def purchases(self) -> Mapping[str, Mapping[str, _Line]]:
-        """Per purchase id and line id: amounts, points earned and returned so far."""
-        return self.history.purchases
+    def invoices(self) -> Mapping[str, Mapping[str, _Line]]:
+        """Per invoice id and line id: amounts, points earned and returned so far."""
+        return self.history.invoices
 
     @property
     def balance(self) -> int:
@@ -372,7 +372,7 @@ class LoyaltyAccount(Aggregate):
         return min(dates) if dates else None
 
     def qualifying_value(self, metric: TierMetric, currency: str, start: datetime, end: datetime) -> Decimal:
-        """Purchase points or paid spend (net of refunds) with start <= at < end."""
+        """Invoice points or paid spend (net of refunds) with start <= at < end."""
         spend = points = 0
         for at, minor, pts in self.history.qualifying:
             if start <= at < end:
@@ -569,26 +569,26 @@ class LoyaltyAccount(Aggregate):
 
     # -- operations ------------------------------------------------------------------------------
 
-    def earn(self, program: LoyaltyProgram, purchase: Purchase, *, at: datetime, key: str) -> Entry:
-        """Points for a purchase (or for the newly paid part of one, on a later call)."""
+    def earn(self, program: LoyaltyProgram, invoice: Invoice, *, at: datetime, key: str) -> Entry:
+        """Points for an invoice (or for the newly paid part of one, on a later call)."""
 
         def plan(seq: int, at: datetime) -> dict[str, Any]:
-            known = self.history.purchases.get(purchase.id, {})
-            for line in purchase.lines:
+            known = self.history.invoices.get(invoice.id, {})
+            for line in invoice.lines:
                 if line.id in known and known[line.id].amount != line.amount.to_minor():
                     was = Money.from_minor(known[line.id].amount, known[line.id].currency)
                     raise ValidationError("line.amount", line.amount, f"line {line.id} was {was}")
-            eligible = purchase.eligible()
+            eligible = invoice.eligible()
             wanted: list[int] = []
-            for line, paid in zip(purchase.lines, eligible, strict=True):
+            for line, paid in zip(invoice.lines, eligible, strict=True):
                 target = program.points_for_amount(paid, program.multiplier(line, self.tier, at))
                 wanted.append(max(0, target - (known[line.id].points if line.id in known else 0)))
             new_basis = [
                 paid - Money.from_minor(known[line.id].eligible, paid.currency) if line.id in known else paid
-                for line, paid in zip(purchase.lines, eligible, strict=True)
+                for line, paid in zip(invoice.lines, eligible, strict=True)
             ]
             if known and not any(b.amount > 0 for b in new_basis):
-                raise ValidationError("paid", purchase.paid, f"nothing newly paid on purchase {purchase.id}")
+                raise ValidationError("paid", invoice.paid, f"nothing newly paid on invoice {invoice.id}")
             label = program.cap_period_of(at)
             caps = [program.max_points_per_transaction]
             if program.max_points_per_period is not None:
@@ -601,20 +601,20 @@ class LoyaltyAccount(Aggregate):
             return {
                 "kind": EntryKind.EARN,
                 "points": issued,
-                "reason": "purchase",
-                "source": purchase.id,
+                "reason": "invoice",
+                "source": invoice.id,
                 "available_at": program.available_at(at),
                 "expires_at": program.expires_at(at),
                 "lines": tuple(
                     LineRecord(line_id=line.id, amount=line.amount, eligible=basis, points=points)
-                    for line, basis, points in zip(purchase.lines, new_basis, wanted, strict=True)
+                    for line, basis, points in zip(invoice.lines, new_basis, wanted, strict=True)
                 ),
                 "tier": self._upgrade(program, at, spend, issued),
                 "cap_period": label,
                 **self._credit(seq, issued),
             }
 
-        return self._run(program, key, f"earn|{purchase!r}", at, plan)
+        return self._run(program, key, f"earn|{invoice!r}", at, plan)
 
     def award_bonus(
         self, program: LoyaltyProgram, kind: BonusKind, *, at: datetime, key: str, reference: str = ""
@@ -669,7 +669,7 @@ class LoyaltyAccount(Aggregate):
     def refund(
         self,
         program: LoyaltyProgram,
-        purchase_id: str,
+        invoice_id: str,
         *,
         at: datetime,
         key: str,
@@ -680,14 +680,14 @@ class LoyaltyAccount(Aggregate):
 
         Give `lines` (line id -> amount returned), or `amount` (spread over the lines in proportion
         to what is still unreturned), or neither (everything still unreturned). Points of the
-        purchase that expired are not taken again; points already spent are taken from other lots,
+        invoice that expired are not taken again; points already spent are taken from other lots,
         then become debt under the program's DebtPolicy.
         """
 
         def plan(seq: int, at: datetime) -> dict[str, Any]:
-            known = self.history.purchases.get(purchase_id)
+            known = self.history.invoices.get(invoice_id)
             if known is None:
-                raise NotFound("purchase", purchase_id)
+                raise NotFound("invoice", invoice_id)
             returned = _returned_amounts(known, lines, amount)
             records = []
             for line_id, back in returned.items():
@@ -702,10 +702,10 @@ class LoyaltyAccount(Aggregate):
                 )
             total = sum(r.points for r in records)
             work = self._work()
-            own = [lot for lot in self.lots.values() if lot.source == purchase_id]
+            own = [lot for lot in self.lots.values() if lot.source == invoice_id]
             moves, short = self._take(work, total, at, usable_only=False, among=[lot.id for lot in own])
-            # points of this purchase that expired already left the balance: they are not taken twice
-            forgone = min(short, sum(lot.expired for lot in own) - self.history.forgone.get(purchase_id, 0))
+            # points of this invoice that expired already left the balance: they are not taken twice
+            forgone = min(short, sum(lot.expired for lot in own) - self.history.forgone.get(invoice_id, 0))
             more, short = self._take(work, short - forgone, at, usable_only=False)
             debt = {"overdraft": 0, "clawback": 0}
             if short and program.debt_policy is DebtPolicy.OVERDRAFT:
@@ -723,14 +723,14 @@ class LoyaltyAccount(Aggregate):
                 "kind": EntryKind.REVERSE,
                 "points": forgone - total,
                 "reason": "refund",
-                "source": purchase_id,
+                "source": invoice_id,
                 "forgone": forgone,
                 "movements": tuple(moves + more),
                 "lines": tuple(records),
                 **debt,
             }
 
-        payload = f"refund|{purchase_id}|{sorted((lines or {}).items())!r}|{amount!r}"
+        payload = f"refund|{invoice_id}|{sorted((lines or {}).items())!r}|{amount!r}"
         return self._run(program, key, payload, at, plan)
 
     def reverse_redemption(self, program: LoyaltyProgram, redemption_key: str, *, at: datetime, key: str) -> Entry:
@@ -844,7 +844,7 @@ def _returned_amounts(
     if lines is not None:
         for line_id in lines:
             if line_id not in known:
-                raise NotFound("purchase line", line_id)
+                raise NotFound("invoice line", line_id)
         returned = dict(lines)
     elif amount is not None:
         ids = [i for i, left in outstanding.items() if left.amount > 0]

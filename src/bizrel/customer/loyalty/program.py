@@ -28,9 +28,9 @@ __all__ = [
     "DebtPolicy",
     "ExpiryKind",
     "ExpiryPolicy",
+    "Invoice",
+    "InvoiceLine",
     "LoyaltyProgram",
-    "Purchase",
-    "PurchaseLine",
     "Tier",
     "TierMetric",
     "TierWindow",
@@ -175,7 +175,7 @@ class Tier:
 
 @frozen(kw_only=True)
 class Campaign:
-    """A time-boxed bonus: purchases in [starts_at, ends_at) earn `multiplier` times the points."""
+    """A time-boxed bonus: invoices in [starts_at, ends_at) earn `multiplier` times the points."""
 
     name: str
     starts_at: datetime = field(converter=_starts_at)
@@ -192,7 +192,7 @@ class Campaign:
 
 
 @frozen(kw_only=True)
-class PurchaseLine:
+class InvoiceLine:
     id: str
     amount: Money
     category: str = ""
@@ -205,17 +205,17 @@ class PurchaseLine:
 
 
 @frozen(kw_only=True)
-class Purchase:
+class Invoice:
     """An invoice or order that earns points; `paid` below the total earns on the paid part only."""
 
     id: str
-    lines: tuple[PurchaseLine, ...]
+    lines: tuple[InvoiceLine, ...]
     paid: Money | None = None
 
     def __attrs_post_init__(self) -> None:
-        check_id("purchase.id", self.id)
+        check_id("invoice.id", self.id)
         if not self.lines:
-            raise ValidationError("lines", self.lines, "a purchase needs at least one line")
+            raise ValidationError("lines", self.lines, "an invoice needs at least one line")
         ids = [line.id for line in self.lines]
         if len(set(ids)) != len(ids):
             raise ValidationError("lines", ids, "line ids must be unique")
@@ -310,7 +310,7 @@ class LoyaltyProgram(Aggregate):
         return self.expiry.expires_at(earned_at, self.tz)
 
     def available_at(self, earned_at: datetime) -> datetime:
-        """When purchase points become usable: after the return window (`pending_days`)."""
+        """When invoice points become usable: after the return window (`pending_days`)."""
         return earned_at + timedelta(days=self.pending_days)
 
     def cap_period_of(self, at: datetime) -> str:
@@ -323,7 +323,7 @@ class LoyaltyProgram(Aggregate):
             raise ValidationError("campaign.name", campaign.name, "a campaign with this name exists")
         self.campaigns.append(campaign)
 
-    def multiplier(self, line: PurchaseLine, tier: str, at: datetime) -> Decimal:
+    def multiplier(self, line: InvoiceLine, tier: str, at: datetime) -> Decimal:
         """Product multiplier (else category multiplier) x tier multiplier x every live campaign."""
         base = self.product_multipliers.get(line.product, self.category_multipliers.get(line.category, Decimal(1)))
         result = EXACT.multiply(base, self.tier(tier).multiplier)

@@ -15,7 +15,7 @@ from bizrel.core.money import Money
 from bizrel.core.uow import le
 from bizrel.customer.loyalty.ledger import Entry, LoyaltyAccount, account_id_for
 from bizrel.customer.loyalty.ports import LoyaltyUnitOfWork
-from bizrel.customer.loyalty.program import BonusKind, LoyaltyProgram, Purchase
+from bizrel.customer.loyalty.program import BonusKind, Invoice, LoyaltyProgram
 from bizrel.customer.loyalty.statement import Liability, Statement, liability, statement
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
     "member_statement",
     "program_liability",
     "redeem_points",
-    "refund_purchase",
+    "refund_invoice",
     "reverse_redemption",
     "review_tiers",
 ]
@@ -63,9 +63,9 @@ def enroll(uow: LoyaltyUnitOfWork, program_id: str, customer_id: str) -> Loyalty
     return account
 
 
-def earn_points(uow: LoyaltyUnitOfWork, program_id: str, customer_id: str, purchase: Purchase, *, key: str) -> Entry:
+def earn_points(uow: LoyaltyUnitOfWork, program_id: str, customer_id: str, invoice: Invoice, *, key: str) -> Entry:
     program, account = _account(uow, program_id, customer_id)
-    return account.earn(program, purchase, at=uow.clock.now(), key=key)
+    return account.earn(program, invoice, at=uow.clock.now(), key=key)
 
 
 def award_bonus(
@@ -80,18 +80,18 @@ def redeem_points(uow: LoyaltyUnitOfWork, program_id: str, customer_id: str, poi
     return account.redeem(program, points, at=uow.clock.now(), key=key)
 
 
-def refund_purchase(
+def refund_invoice(
     uow: LoyaltyUnitOfWork,
     program_id: str,
     customer_id: str,
-    purchase_id: str,
+    invoice_id: str,
     *,
     key: str,
     lines: Mapping[str, Money] | None = None,
     amount: Money | None = None,
 ) -> Entry:
     program, account = _account(uow, program_id, customer_id)
-    return account.refund(program, purchase_id, at=uow.clock.now(), key=key, lines=lines, amount=amount)
+    return account.refund(program, invoice_id, at=uow.clock.now(), key=key, lines=lines, amount=amount)
 
 
 def reverse_redemption(
