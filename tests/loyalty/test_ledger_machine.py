@@ -8,6 +8,7 @@ BIZREL_LONG=1 selects 2000 examples of 50 steps; the default is 200 of 30.
 
 from __future__ import annotations
 
+import copy
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -133,16 +134,13 @@ class Model:
         target = (2 * p["points"] * returned + p["cents"]) // (2 * p["cents"])  # half up
         due = target - p["reversed"]
         own = [i for i in self.live(at, usable=False) if self.lots[i]["source"] == invoice]
-        saved = [lot["remaining"] for lot in self.lots]
         _, short = self.take(due, own)
         expired = sum(lot["expired"] for lot in self.lots if lot["source"] == invoice) - p["forgone"]
         forgone = min(short, expired)
         _, short = self.take(short - forgone, self.live(at, usable=False))
         if short and self.policy is DebtPolicy.OVERDRAFT:
             if self.overdraft + short > self.limit:
-                for lot, remaining in zip(self.lots, saved, strict=True):
-                    lot["remaining"] = remaining
-                return False
+                return False  # refused: the machine puts the model back as it was
             self.overdraft += short
         else:
             self.clawback += short
@@ -242,22 +240,26 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(points=st.integers(1, 120))
     def redeem(self, points: int) -> None:
         key = self.key()
+        before = copy.deepcopy(self.model)
         self.model.expire(self.at)
         ok = self.model.redeem(points, key, self.at)
         try:
             entry = self._call(("redeem", points), key)
         except InsufficientPoints:
             assert not ok
+            self.model = before  # a refused operation changes nothing, not even expiry
             return
         assert ok
         assert entry.value == Money.from_minor(points, "USD")
         self.done.append((key, ("redeem", points), entry))
 
-    @rule(days=st.integers(0, 20), hours=st.integers(0, 23))
-    def advance(self, days: int, hours: int) -> None:
+    @rule(days=st.integers(0, 20), hours=st.integers(0, 23), sweep=st.booleans())
+    def advance(self, days: int, hours: int, sweep: bool) -> None:
+        """Time passes; the expiry job may or may not run (operations expire what is due anyway)."""
         self.at += timedelta(days=days, hours=hours)
-        self.model.expire(self.at)
-        self.account.expire_due(self.program, at=self.at)
+        if sweep:
+            self.model.expire(self.at)
+            self.account.expire_due(self.program, at=self.at)
 
     @precondition(lambda self: any(cmd[0] == "earn" for _, cmd, _ in self.done))
     @rule(data=st.data(), half=st.booleans())
@@ -276,12 +278,14 @@ class LedgerMachine(RuleBasedStateMachine):
         if cents == 0:
             return
         key = self.key()
+        before = copy.deepcopy(self.model)
         self.model.expire(self.at)
         ok = self.model.refund(pid, cents, self.at)
         try:
             entry = self._call(("refund", pid, cents), key)
         except PolicyViolation:
             assert not ok
+            self.model = before
             return
         assert ok
         self.done.append((key, ("refund", pid, cents), entry))
@@ -299,11 +303,11 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule()
     def review(self) -> None:
         key = self.key()
-        self.model.expire(self.at)
-        self.model.review(START, self.at)
         entry = self._call(("review",), key)
-        if entry is not None:
+        if entry is not None:  # a review that is due runs like any operation: it expires what is due
+            self.model.expire(self.at)
             self.done.append((key, ("review",), entry))
+        self.model.review(START, self.at)
 
     @precondition(lambda self: bool(self.done))
     @rule(data=st.data(), change=st.booleans())

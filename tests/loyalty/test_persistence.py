@@ -4,6 +4,7 @@ between two OS processes on one SQLite file."""
 from __future__ import annotations
 
 import multiprocessing
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from bizrel.customer.loyalty import (
     InvoiceLine,
     Tier,
     TierMetric,
+    TierWindow,
     account_id_for,
     award_bonus,
     create_program,
@@ -147,3 +149,38 @@ def test_two_processes_redeeming_80_from_100_exactly_one_wins(tmp_path: Path) ->
     with open_store(f"sqlite:///{db}", clock=clock) as store, store.unit_of_work(TENANT) as uow:
         balances = {a.customer_id: a.balance for a in uow.loyalty_accounts.list(program_id="club")}
     assert balances == {f"cust-{t:04d}": 20 for t in range(trials)}
+
+
+def test_review_tiers_finds_exactly_the_members_who_are_due(store: Store, clock: FixedClock) -> None:
+    with store.unit_of_work(TENANT) as uow:
+        create_program(
+            uow,
+            id="club",
+            name="Club",
+            currency="USD",
+            tiers=(Tier(name="blue", threshold=0), Tier(name="gold", threshold=100)),
+            tier_window=TierWindow.ROLLING,
+            window_months=1,
+            review_months=1,
+        )
+        uow.commit()
+    for n, day in enumerate((0, 10, 20, 30, 85)):  # Jan 15, Jan 25, Feb 4, Feb 14 and Apr 10
+        clock.set(START + timedelta(days=day))
+        with store.unit_of_work(TENANT) as uow:
+            enroll(uow, "club", f"cust-{n}")
+            earn_points(uow, "club", f"cust-{n}", invoice(f"inv-{n}", "150.00"), key="buy")  # gold at once
+            uow.commit()
+    clock.set(START + timedelta(days=95))  # Apr 20
+    with store.unit_of_work(TENANT) as uow:
+        assert review_tiers(uow, "club") == 4  # nothing bought in the month before each one's last review
+        uow.commit()
+    with store.unit_of_work(TENANT) as uow:
+        accounts = {a.customer_id: a for a in uow.loyalty_accounts.list(program_id="club")}
+        assert {c: (a.reviews, a.tier) for c, a in accounts.items()} == {
+            "cust-0": (3, "blue"),  # reviews Feb 15, Mar 15, Apr 15 (judged once, on the last)
+            "cust-1": (2, "blue"),
+            "cust-2": (2, "blue"),
+            "cust-3": (2, "blue"),
+            "cust-4": (0, "gold"),  # first review on May 10: not due, not loaded
+        }
+        assert review_tiers(uow, "club") == 0

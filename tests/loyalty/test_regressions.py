@@ -21,6 +21,7 @@ from bizrel.customer.loyalty import (
     PointsEarned,
     Tier,
     TierMetric,
+    TierWindow,
     assert_invariants,
 )
 from conftest import ProgramFactory
@@ -387,3 +388,24 @@ def test_operations_cannot_go_back_in_time(make_program: ProgramFactory) -> None
     account.earn(program, invoice("inv", "10.00"), at=START + timedelta(days=2), key="earn")
     with pytest.raises(Exception, match="before the account's last entry"):
         account.redeem(program, 1, at=START, key="past")
+
+
+def test_refunding_points_that_already_expired_still_counts_against_the_tier(make_program: ProgramFactory) -> None:
+    """Found by the long state-machine profile: the expired part of a refund is not taken from the
+    balance again, but the purchase no longer qualifies for the tier either."""
+    program = make_program(
+        expiry=ExpiryPolicy.after_months(1),
+        tiers=(Tier(name="basic", threshold=0), Tier(name="silver", threshold=100)),
+        tier_window=TierWindow.ROLLING,
+        window_months=2,
+        review_months=1,
+    )
+    start = datetime(2025, 1, 30, 10, 0, tzinfo=UTC)
+    account = member(program, at=start)
+    account.earn(program, invoice("a", "1.00"), at=start, key="a")
+    account.earn(program, invoice("b", "99.00"), at=start, key="b")
+    assert account.tier == "silver"
+    refund = account.refund(program, "a", at=datetime(2025, 3, 14, tzinfo=UTC), key="refund-a")
+    assert (refund.points, refund.forgone, account.balance) == (0, 1, 0)  # lot a expired on Mar 1
+    account.review_tier(program, at=datetime(2025, 3, 30, tzinfo=UTC), key="review")
+    assert account.tier == "basic"  # 99 qualifying points in [Jan 30, Mar 30)

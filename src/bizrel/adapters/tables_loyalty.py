@@ -26,6 +26,8 @@ LOYALTY_ACCOUNTS = AggregateTable(
         Column("tier", "text", lambda a: a.tier),
         Column("balance", "int", lambda a: a.balance),
         Column("next_expiry_at", "timestamp", lambda a: a.next_expiry_at),
+        Column("enrolled_at", "timestamp", lambda a: a.enrolled_at),
+        Column("reviews", "int", lambda a: a.reviews),
     ),
     children=(
         ChildTable(

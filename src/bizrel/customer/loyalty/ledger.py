@@ -191,7 +191,7 @@ class _History:
 
     def _apply_lines(self, e: Entry) -> None:
         lines = self.invoices.setdefault(e.source, {})
-        spend = 0
+        spend = points = 0
         for r in e.lines:
             eligible = r.eligible.to_minor()
             if e.kind is EntryKind.EARN:
@@ -201,13 +201,15 @@ class _History:
                 state.eligible += eligible
                 state.points += r.points
                 spend += eligible
+                points += r.points
             else:
                 state = lines[r.line_id]
                 state.returned += r.amount.to_minor()
                 state.spend_reversed += eligible
                 state.points_reversed += r.points
                 spend -= eligible
-        self.qualifying.append((e.at, spend, e.points))
+                points -= r.points  # the whole reversal counts, even the part that had expired
+        self.qualifying.append((e.at, spend, points))
 
 
 # -- events -------------------------------------------------------------------------------------
@@ -705,7 +707,8 @@ class LoyaltyAccount(Aggregate):
             own = [lot for lot in self.lots.values() if lot.source == invoice_id]
             moves, short = self._take(work, total, at, usable_only=False, among=[lot.id for lot in own])
             # points of this invoice that expired already left the balance: they are not taken twice
-            forgone = min(short, sum(lot.expired for lot in own) - self.history.forgone.get(invoice_id, 0))
+            expired = sum(lot.expired + (0 if lot.live(at) else lot.remaining) for lot in own)  # swept or due
+            forgone = min(short, expired - self.history.forgone.get(invoice_id, 0))
             more, short = self._take(work, short - forgone, at, usable_only=False)
             debt = {"overdraft": 0, "clawback": 0}
             if short and program.debt_policy is DebtPolicy.OVERDRAFT:

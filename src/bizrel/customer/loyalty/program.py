@@ -393,6 +393,14 @@ class LoyaltyProgram(Aggregate):
         """The `index`-th review (1-based), always computed from the anchor, never chained."""
         return local_midnight(add_months(self.review_anchor(enrolled_at), self.review_months * index), self.tz)
 
+    def enrolled_before(self, index: int, at: datetime) -> datetime:
+        """A bound for finding members due: whoever has the `index`-th review at or before `at`
+        enrolled before this instant (a superset: month-end clamping is checked exactly later)."""
+        latest_anchor = add_months(local_date(at, self.tz), -self.review_months * index)
+        if self.tier_window is TierWindow.CALENDAR_YEAR:
+            return local_midnight(date(latest_anchor.year + 1, 1, 1), self.tz)
+        return local_midnight(latest_anchor + timedelta(days=4), self.tz)
+
     def window_start(self, at: datetime) -> datetime:
         """Start of the qualifying window that is live at `at`."""
         if self.tier_window is TierWindow.CALENDAR_YEAR:

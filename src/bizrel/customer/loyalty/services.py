@@ -12,7 +12,7 @@ from typing import Any
 
 from bizrel.core.ids import check_id, new_id
 from bizrel.core.money import Money
-from bizrel.core.uow import le
+from bizrel.core.uow import ge, le, lt
 from bizrel.customer.loyalty.ledger import Entry, LoyaltyAccount, account_id_for
 from bizrel.customer.loyalty.ports import LoyaltyUnitOfWork
 from bizrel.customer.loyalty.program import BonusKind, Invoice, LoyaltyProgram
@@ -119,14 +119,21 @@ def expire_points(uow: LoyaltyUnitOfWork, program_id: str) -> int:
 
 
 def review_tiers(uow: LoyaltyUnitOfWork, program_id: str) -> int:
-    """Run every tier review that is due; returns how many members changed tier."""
+    """Run every tier review that is due; returns how many members changed tier.
+
+    Only members who can be due are loaded: by the number of reviews they had and when they enrolled.
+    """
     program = uow.loyalty_programs.get(program_id)
     now = uow.clock.now()
     changed = 0
-    for account in uow.loyalty_accounts.list(program_id=program_id):
-        if account.next_review_at(program) <= now:
-            entry = account.review_tier(program, at=now, key=f"review:{account.reviews + 1}:{now.isoformat()}")
-            changed += bool(entry is not None and entry.tier)
+    done = 0
+    while uow.loyalty_accounts.count(program_id=program_id, reviews=ge(done)):
+        bound = program.enrolled_before(done + 1, now)
+        for account in uow.loyalty_accounts.list(program_id=program_id, reviews=done, enrolled_at=lt(bound)):
+            if account.next_review_at(program) <= now:
+                entry = account.review_tier(program, at=now, key=f"review:{done + 1}:{now.isoformat()}")
+                changed += bool(entry is not None and entry.tier)
+        done += 1
     return changed
 
 
