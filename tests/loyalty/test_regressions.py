@@ -409,3 +409,20 @@ def test_refunding_points_that_already_expired_still_counts_against_the_tier(mak
     assert (refund.points, refund.forgone, account.balance) == (0, 1, 0)  # lot a expired on Mar 1
     account.review_tier(program, at=datetime(2025, 3, 30, tzinfo=UTC), key="review")
     assert account.tier == "basic"  # 99 qualifying points in [Jan 30, Mar 30)
+
+
+def test_statement_and_liability_do_not_count_points_past_expiry_before_the_sweep(
+    make_program: ProgramFactory,
+) -> None:
+    from bizrel.customer.loyalty import liability, statement
+
+    program = make_program(expiry=ExpiryPolicy.after_months(1))
+    account = member(program)
+    account.earn(program, invoice("inv", "100.00"), at=START, key="earn")
+    later = START + timedelta(days=45)  # expired, and no operation or expiry job has run since
+    assert account.balance == 100  # the ledger has not posted the expiry yet ...
+    assert statement(program, account, at=later).balance == 0  # ... but nobody is shown those points
+    report = liability(program, [account], at=later, expiring_from=later, expiring_to=later + timedelta(days=30))
+    assert (report.points, report.value) == (0, Money("0.00", "USD"))
+    soon = statement(program, account, at=START + timedelta(days=20), days=30)
+    assert [(e.last_day.isoformat(), e.points) for e in soon.expiring] == [("2025-02-15", 100)]

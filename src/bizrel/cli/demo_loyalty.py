@@ -179,6 +179,7 @@ def _report(story: Story, end: datetime, refused: Counter[str]) -> None:
         report = loyalty.liability(
             program,
             accounts,
+            at=end,
             expiring_from=datetime.combine(next_month.start, time(0), tzinfo=UTC),
             expiring_to=datetime.combine(next_month.end, time(0), tzinfo=UTC),
         )

@@ -352,6 +352,11 @@ class LoyaltyAccount(Aggregate):
         """Points held (usable or pending) minus points overdrawn."""
         return self.remaining - self.overdraft
 
+    def balance_at(self, at: datetime) -> int:
+        """The balance as of `at`: lots whose expiry has passed count as expired even before the
+        expiry entry is posted (it is posted by the next operation or expiry run)."""
+        return sum(lot.remaining for lot in self.lots.values() if lot.live(at)) - self.overdraft
+
     def usable(self, at: datetime) -> int:
         """Points that can be redeemed at `at`: past their return window and not expired."""
         return sum(lot.remaining for lot in self.lots.values() if lot.available_at <= at and lot.live(at))

@@ -147,4 +147,4 @@ def program_liability(uow: LoyaltyUnitOfWork, program_id: str, *, days: int = 30
     program = uow.loyalty_programs.get(program_id)
     now = uow.clock.now()
     accounts = uow.loyalty_accounts.list(program_id=program_id)
-    return liability(program, accounts, expiring_from=now, expiring_to=now + timedelta(days=days))
+    return liability(program, accounts, at=now, expiring_from=now, expiring_to=now + timedelta(days=days))

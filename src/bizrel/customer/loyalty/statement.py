@@ -87,11 +87,11 @@ def statement(program: LoyaltyProgram, account: LoyaltyAccount, *, at: datetime,
     return Statement(
         customer_id=account.customer_id,
         at=at,
-        balance=account.balance,
+        balance=account.balance_at(at),
         usable=account.usable(at),
         pending=account.pending(at),
         owed=account.clawback,
-        value=program.value_of(max(account.balance, 0)),
+        value=program.value_of(max(account.balance_at(at), 0)),
         expiring=tuple(
             ExpiringPoints(last_day=d, points=p, value=program.value_of(p)) for d, p in sorted(by_day.items())
         ),
@@ -134,16 +134,22 @@ class Liability:
 
 
 def liability(
-    program: LoyaltyProgram, accounts: Iterable[LoyaltyAccount], *, expiring_from: datetime, expiring_to: datetime
+    program: LoyaltyProgram,
+    accounts: Iterable[LoyaltyAccount],
+    *,
+    at: datetime,
+    expiring_from: datetime,
+    expiring_to: datetime,
 ) -> Liability:
-    """Points outstanding (overdrafts count as zero) and the points expiring in [from, to)."""
+    """Points outstanding at `at` (overdrafts count as zero) and the points expiring in [from, to)."""
+    at = utc(at, "at")
     start, end = utc(expiring_from, "expiring_from"), utc(expiring_to, "expiring_to")
     members = points = expiring = 0
     tiers = {t.name: [0, 0] for t in program.tiers}
     for account in accounts:
         if account.program_id != program.id:
             continue
-        held = max(account.balance, 0)
+        held = max(account.balance_at(at), 0)
         members += 1
         points += held
         tiers[account.tier][0] += 1
@@ -151,7 +157,7 @@ def liability(
         expiring += sum(
             lot.remaining
             for lot in account.lots.values()
-            if lot.remaining and lot.expires_at is not None and start <= lot.expires_at < end
+            if lot.remaining and lot.expires_at is not None and max(start, at) < lot.expires_at <= end
         )
     return Liability(
         program_id=program.id,
