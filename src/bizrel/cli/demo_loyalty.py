@@ -33,11 +33,13 @@ Plan = list[tuple[datetime, int, str, str, tuple[object, ...]]]  # (when, order,
 
 
 def _customer_ids(story: Story) -> list[str]:
-    """The customer chapter's ids when it ran before this one, else our own."""
+    """The customer chapter's ids when it ran before this one, topped up with our own to MEMBERS."""
     known = story.facts.get("customer.ids")
-    if isinstance(known, list) and len(known) >= MEMBERS and all(isinstance(c, str) for c in known):
-        return [str(c) for c in known[:MEMBERS]]
-    return [f"cust-{n:04d}" for n in range(1, MEMBERS + 1)]
+    ids = [c for c in known if isinstance(c, str)][:MEMBERS] if isinstance(known, list) else []
+    taken = set(ids)
+    own = (f"cust-{n:04d}" for n in range(1, 10 * MEMBERS))
+    ids += [c for c in own if c not in taken][: MEMBERS - len(ids)]
+    return ids
 
 
 def _plan(rng: random.Random, start: datetime, customers: list[str]) -> Plan:
