@@ -426,3 +426,15 @@ def test_statement_and_liability_do_not_count_points_past_expiry_before_the_swee
     assert (report.points, report.value) == (0, Money("0.00", "USD"))
     soon = statement(program, account, at=START + timedelta(days=20), days=30)
     assert [(e.last_day.isoformat(), e.points) for e in soon.expiring] == [("2025-02-15", 100)]
+
+
+def test_liability_values_the_total_once_instead_of_summing_rounded_members(make_program: ProgramFactory) -> None:
+    from bizrel.customer.loyalty import liability
+
+    program = make_program(point_value="0.004")
+    accounts = [member(program, customer=f"cust-{n}") for n in range(3)]
+    for n, account in enumerate(accounts):
+        account.adjust(program, 1, reason="goodwill", at=START, key=f"k{n}")
+    assert sum((program.value_of(a.balance) for a in accounts), Money("0", "USD")) == Money("0.00", "USD")
+    report = liability(program, accounts, at=START, expiring_from=START, expiring_to=START + timedelta(days=1))
+    assert (report.points, report.value) == (3, Money("0.01", "USD"))  # 0.012 rounded down once
