@@ -72,6 +72,26 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
     ("customer.segmentation.HasTag", (), ("tag",)),
     ("customer.segmentation.SegmentDefinition", (), (*_IDS, "description", "name")),
     ("customer.segmentation.SegmentSnapshot", (), (*_IDS, "segment_id")),
+    # loyalty: the ledger's reason is free text; keys, sources and tiers are codes
+    (
+        "customer.loyalty.ledger.Entry",
+        ("reason",),
+        ("cap_period", "fingerprint", "key", "source", "tier"),
+    ),
+    ("customer.loyalty.ledger.LineRecord", (), ("line_id",)),
+    ("customer.loyalty.ledger.Lot", (), ("source",)),
+    (
+        "customer.loyalty.ledger.LoyaltyAccount",
+        (),
+        (*_IDS, "customer_id", "initial_tier", "program_id", "tier"),
+    ),
+    ("customer.loyalty.program.Campaign", (), ("name",)),
+    (
+        "customer.loyalty.program.LoyaltyProgram",
+        (),
+        (*_IDS, "currency", "earn_rounding", "name", "timezone", "value_rounding"),
+    ),
+    ("customer.loyalty.program.Tier", (), ("name",)),
     # sales process: leads and sales-side accounts hold names and contact details (and the
     # normalized keys derived from them); subjects, notes, needs and reasons are free text
     ("sales.accounts.Account", ("domain", "name", "name_key"), (*_IDS, "segment")),

@@ -11,6 +11,7 @@ from bizrel.adapters import (
     tables,
     tables_customer,
     tables_customer_analytics,
+    tables_loyalty,
     tables_performance,
     tables_purchases,
 )
@@ -39,6 +40,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         tables=(tables_customer_analytics.SEGMENT_DEFINITIONS, tables_customer_analytics.SEGMENT_SNAPSHOTS),
     ),
     # loyalty (20-29)
+    Migration(
+        20,
+        "loyalty programs, accounts and their ledger",
+        tables=(tables_loyalty.LOYALTY_PROGRAMS, tables_loyalty.LOYALTY_ACCOUNTS),
+    ),
     # sales process (30-39)
     Migration(
         30, "leads, accounts, activities, pools, assignment rules, forecast snapshots", tables=tables.SALES_PROCESS

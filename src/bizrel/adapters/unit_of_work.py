@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables, tables_customer, tables_customer_analytics, tables_performance, tables_purchases
+from bizrel.adapters import (
+    tables,
+    tables_customer,
+    tables_customer_analytics,
+    tables_loyalty,
+    tables_performance,
+    tables_purchases,
+)
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -36,6 +43,7 @@ from bizrel.customer import (
     Survey,
     SurveyResponse,
 )
+from bizrel.customer.loyalty import LoyaltyAccount, LoyaltyProgram
 from bizrel.customer.purchases import Purchase
 from bizrel.sales import (
     Account,
@@ -340,6 +348,14 @@ class StoreUnitOfWork:
         return self.repository(tables_customer_analytics.SEGMENT_SNAPSHOTS)
 
     # -- loyalty --
+
+    @property
+    def loyalty_programs(self) -> TableRepository[LoyaltyProgram]:
+        return self.repository(tables_loyalty.LOYALTY_PROGRAMS)
+
+    @property
+    def loyalty_accounts(self) -> TableRepository[LoyaltyAccount]:
+        return self.repository(tables_loyalty.LOYALTY_ACCOUNTS)
 
     # -- sales process --
 
