@@ -7,13 +7,19 @@ Version ranges are reserved per area so that work on different contexts never co
 
 from __future__ import annotations
 
-from bizrel.adapters import tables
+from bizrel.adapters import tables, tables_customer
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
     # foundation
     Migration(1, "outbox, pipelines and opportunities", tables=(tables.PIPELINES, tables.OPPORTUNITIES)),
     # customer management (10-19)
+    Migration(
+        10, "customers and customer settings", tables=(tables_customer.CUSTOMER_SETTINGS, tables_customer.CUSTOMERS)
+    ),
+    Migration(11, "interactions and follow-ups", tables=(tables_customer.INTERACTIONS,)),
+    Migration(12, "care plans and contact logs", tables=(tables_customer.CARE_PLANS, tables_customer.CONTACT_LOGS)),
+    Migration(13, "subscriptions and referrals", tables=(tables_customer.SUBSCRIPTIONS, tables_customer.REFERRALS)),
     # loyalty (20-29)
     # sales process (30-39)
     # sales performance (40-49)

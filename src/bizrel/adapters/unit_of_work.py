@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables
+from bizrel.adapters import tables, tables_customer
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -23,6 +23,7 @@ from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
+from bizrel.customer import CarePlan, ContactLog, Customer, CustomerSettings, Interaction, Referral, Subscription
 from bizrel.sales import Opportunity, Pipeline
 
 if TYPE_CHECKING:
@@ -256,6 +257,34 @@ class StoreUnitOfWork:
         return self.repository(tables.OPPORTUNITIES)
 
     # -- customer management --
+
+    @property
+    def customers(self) -> TableRepository[Customer]:
+        return self.repository(tables_customer.CUSTOMERS)
+
+    @property
+    def customer_settings(self) -> TableRepository[CustomerSettings]:
+        return self.repository(tables_customer.CUSTOMER_SETTINGS)
+
+    @property
+    def interactions(self) -> TableRepository[Interaction]:
+        return self.repository(tables_customer.INTERACTIONS)
+
+    @property
+    def care_plans(self) -> TableRepository[CarePlan]:
+        return self.repository(tables_customer.CARE_PLANS)
+
+    @property
+    def contact_logs(self) -> TableRepository[ContactLog]:
+        return self.repository(tables_customer.CONTACT_LOGS)
+
+    @property
+    def subscriptions(self) -> TableRepository[Subscription]:
+        return self.repository(tables_customer.SUBSCRIPTIONS)
+
+    @property
+    def referrals(self) -> TableRepository[Referral]:
+        return self.repository(tables_customer.REFERRALS)
 
     # -- loyalty --
 
