@@ -22,6 +22,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "subscriptions and referrals", tables=(tables_customer.SUBSCRIPTIONS, tables_customer.REFERRALS)),
     # loyalty (20-29)
     # sales process (30-39)
+    Migration(
+        30, "leads, accounts, activities, pools, assignment rules, forecast snapshots", tables=tables.SALES_PROCESS
+    ),
     # sales performance (40-49)
     # bridge (50-59)
     # security (60-69)

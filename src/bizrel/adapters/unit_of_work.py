@@ -24,7 +24,17 @@ from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
 from bizrel.customer import CarePlan, ContactLog, Customer, CustomerSettings, Interaction, Referral, Subscription
-from bizrel.sales import Opportunity, Pipeline
+from bizrel.sales import (
+    Account,
+    Activity,
+    AssignmentRule,
+    ForecastSnapshot,
+    Lead,
+    Opportunity,
+    Pipeline,
+    PoolMove,
+    PoolPolicy,
+)
 
 if TYPE_CHECKING:
     from bizrel.adapters.store import Store
@@ -289,6 +299,34 @@ class StoreUnitOfWork:
     # -- loyalty --
 
     # -- sales process --
+
+    @property
+    def leads(self) -> TableRepository[Lead]:
+        return self.repository(tables.LEADS)
+
+    @property
+    def accounts(self) -> TableRepository[Account]:
+        return self.repository(tables.ACCOUNTS)
+
+    @property
+    def activities(self) -> TableRepository[Activity]:
+        return self.repository(tables.ACTIVITIES)
+
+    @property
+    def pools(self) -> TableRepository[PoolPolicy]:
+        return self.repository(tables.POOLS)
+
+    @property
+    def pool_moves(self) -> TableRepository[PoolMove]:
+        return self.repository(tables.POOL_MOVES)
+
+    @property
+    def assignment_rules(self) -> TableRepository[AssignmentRule]:
+        return self.repository(tables.ASSIGNMENT_RULES)
+
+    @property
+    def forecast_snapshots(self) -> TableRepository[ForecastSnapshot]:
+        return self.repository(tables.FORECAST_SNAPSHOTS)
 
     # -- sales performance --
 
