@@ -7,7 +7,7 @@ Version ranges are reserved per area so that work on different contexts never co
 
 from __future__ import annotations
 
-from bizrel.adapters import tables, tables_customer
+from bizrel.adapters import tables, tables_bridge, tables_customer
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -27,5 +27,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # sales performance (40-49)
     # bridge (50-59)
+    Migration(50, "handoffs, onboarding plans, sales signals", tables=tables_bridge.BRIDGE),
     # security (60-69)
 )
