@@ -15,7 +15,7 @@ from typing import TextIO
 from attrs import define
 
 from bizrel.adapters import Store, open_store
-from bizrel.cli import demo_sales
+from bizrel.cli import demo_bridge, demo_sales
 from bizrel.core.clock import FixedClock
 from bizrel.core.errors import BizrelError
 
@@ -54,6 +54,7 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     # customer management
     # loyalty
     # bridge
+    ("bridge", demo_bridge.run),
 )
 
 
