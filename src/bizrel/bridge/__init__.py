@@ -33,6 +33,7 @@ from bizrel.bridge.ports import BridgeStore, BridgeUnitOfWork
 from bizrel.bridge.wiring import wire_bridge
 
 __all__ = [
+    "DEFAULT_TEMPLATE",
     "AccountRoles",
     "BridgeConfig",
     "BridgeStore",
@@ -41,7 +42,6 @@ __all__ = [
     "ClosedLoopLine",
     "ClosedLoopReport",
     "CsmCandidate",
-    "DEFAULT_TEMPLATE",
     "DealOutcome",
     "Handoff",
     "HandoffCompleted",
