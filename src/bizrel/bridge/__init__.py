@@ -12,7 +12,6 @@ from bizrel.bridge.feedback import (
 )
 from bizrel.bridge.handoff import hand_over, open_due_renewals, pick_csm, request_outreach
 from bizrel.bridge.model import (
-    DEFAULT_TEMPLATE,
     AccountRoles,
     BridgeConfig,
     ClawbackRaised,
@@ -33,7 +32,6 @@ from bizrel.bridge.ports import BridgeStore, BridgeUnitOfWork
 from bizrel.bridge.wiring import wire_bridge
 
 __all__ = [
-    "DEFAULT_TEMPLATE",
     "AccountRoles",
     "BridgeConfig",
     "BridgeStore",
