@@ -61,7 +61,7 @@ CARE_PLANS = AggregateTable(
     kind="care plan",
     columns=(
         Column("customer_id", "text", lambda p: p.customer_id),
-        Column("run_until", "timestamp", lambda p: p.run_until),
+        Column("next_due", "timestamp", lambda p: p.next_due),
     ),
 )
 

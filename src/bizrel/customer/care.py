@@ -17,6 +17,7 @@ the plan and requested again when its deferral ends.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from attrs import define, field, frozen
@@ -103,22 +104,31 @@ class CareRule:
             case CareOccasion.AFTER_ONBOARDING:
                 return rrule(DAILY, dtstart=start + timedelta(days=self.days_after), count=1)
 
+    def _walls(self, tz: tzinfo, start: datetime) -> Iterator[datetime]:
+        """Naive local wall times of the rule from a day before `start` on (a day of slack so that no
+        wall time near the bound is lost to the zone offset; callers cut exactly)."""
+        lo = start.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
+        for wall in self._rule().xafter(lo, inc=True):
+            if self.occasion is CareOccasion.CONTRACT_ANNIVERSARY and wall.date() == self.anchor:
+                continue  # the contract start itself is not an anniversary
+            yield wall
+
     def occurrences(self, tz: tzinfo, start: datetime, end: datetime) -> list[datetime]:
         """Instants in [start, end), expanded in local wall time and localized in `tz`."""
         start, end = utc(start, "start"), utc(end, "end")
-        if end <= start:
-            return []
-        # widen by a day on each side so wall times near the bounds are not lost, then cut exactly
-        lo = start.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
-        hi = end.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
         result = []
-        for wall in self._rule().between(lo, hi, inc=True):
-            if self.occasion is CareOccasion.CONTRACT_ANNIVERSARY and wall.date() == self.anchor:
-                continue  # the contract start itself is not an anniversary
+        for wall in self._walls(tz, start):
             at = localize(wall, tz)
-            if start <= at < end:
+            if at >= end:
+                break
+            if at >= start:
                 result.append(at)
         return result
+
+    def next_occurrence(self, tz: tzinfo, start: datetime) -> datetime | None:
+        """The first instant at or after `start` (None when a one-off occasion has passed)."""
+        start = utc(start, "start")
+        return next((at for at in (localize(w, tz) for w in self._walls(tz, start)) if at >= start), None)
 
 
 @frozen(kw_only=True)
@@ -147,10 +157,14 @@ class CarePlan(Aggregate):
     rules: list[CareRule]
     created_at: datetime
     run_until: datetime
+    next_due: datetime | None = None
     pending: list[PendingTouch] = field(factory=list)
 
     @classmethod
-    def create(cls, *, tenant_id: TenantId, id: str, customer_id: str, rules: list[CareRule], at: datetime) -> CarePlan:
+    def create(
+        cls, *, tenant_id: TenantId, id: str, customer_id: str, rules: list[CareRule], at: datetime, timezone: str
+    ) -> CarePlan:
+        """A plan for a customer in `timezone` (the zone its schedule is expanded in)."""
         check_id("id", id)
         check_id("customer_id", customer_id)
         at = utc(at, "at")
@@ -159,7 +173,16 @@ class CarePlan(Aggregate):
         for rule in rules:
             if not isinstance(rule, CareRule):
                 raise ValidationError("rules", rule, "expected CareRule")
-        return cls(tenant_id=tenant_id, id=id, customer_id=customer_id, rules=list(rules), created_at=at, run_until=at)
+        tz = zone(timezone, "timezone")
+        plan = cls(tenant_id=tenant_id, id=id, customer_id=customer_id, rules=list(rules), created_at=at, run_until=at)
+        plan._plan_next(tz)
+        return plan
+
+    def _plan_next(self, tz: tzinfo) -> None:
+        """Keep `next_due` (indexed by the store) at the earliest pending or scheduled touch."""
+        candidates = [p.until for p in self.pending]
+        candidates += [at for rule in self.rules if (at := rule.next_occurrence(tz, self.run_until)) is not None]
+        self.next_due = min(candidates, default=None)
 
     def schedule(self, timezone: str, start: datetime, end: datetime) -> list[ScheduledTouch]:
         """Every touch the rules want in [start, end), in time order."""
@@ -184,7 +207,10 @@ class CarePlan(Aggregate):
             for s in self.schedule(timezone, self.run_until, now + timedelta(microseconds=1))
         ]
         self.run_until = max(self.run_until, now + timedelta(microseconds=1))
+        self._plan_next(zone(timezone, "timezone"))
         return sorted(ready + fresh, key=lambda p: (p.until, p.occasion.value))
 
     def defer(self, touch: PendingTouch, until: datetime) -> None:
-        self.pending.append(PendingTouch(until=utc(until, "until"), occasion=touch.occasion, touch=touch.touch))
+        until = utc(until, "until")
+        self.pending.append(PendingTouch(until=until, occasion=touch.occasion, touch=touch.touch))
+        self.next_due = until if self.next_due is None else min(self.next_due, until)

@@ -267,6 +267,8 @@ def _first_block(
         wall = local.replace(tzinfo=None)
         return localize(quiet.end_after(wall), tz), f"quiet hours {quiet.describe()} {tz}"
     for cap in policy.caps:
+        if cap.channel is not None and cap.channel is not touch.channel:
+            continue
         days = [s.at.astimezone(tz).date() for s in history.sent if cap.channel is None or s.channel is cap.channel]
         free = _first_free_day(days, local.date(), cap)
         if free != local.date():

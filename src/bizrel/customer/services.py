@@ -62,6 +62,7 @@ __all__ = [
     "renewals_due",
     "request_touch",
     "run_care_plan",
+    "run_due_care",
     "set_attribute",
     "set_consent",
     "start_subscription",
@@ -344,7 +345,12 @@ def create_care_plan(
 ) -> CarePlan:
     customer = uow.customers.get(customer_id)
     plan = CarePlan.create(
-        tenant_id=uow.tenant_id, id=_id(id), customer_id=customer.id, rules=list(rules), at=uow.clock.now()
+        tenant_id=uow.tenant_id,
+        id=_id(id),
+        customer_id=customer.id,
+        rules=list(rules),
+        at=uow.clock.now(),
+        timezone=customer.timezone,
     )
     uow.care_plans.add(plan)
     return plan
@@ -415,6 +421,18 @@ def run_care_plan(
             plan.defer(due, decision.until)
         results.append((due, decision))
     return results
+
+
+def run_due_care(
+    uow: CustomerUnitOfWork, policy: ContactPolicy = DEFAULT_CONTACT_POLICY
+) -> list[tuple[str, PendingTouch, Decision]]:
+    """The care job: run every plan with a touch due by now (one indexed query finds them)."""
+    now = uow.clock.now()
+    return [
+        (plan.customer_id, due, decision)
+        for plan in uow.care_plans.list(next_due=le(now), order_by="next_due")
+        for due, decision in run_care_plan(uow, plan.id, policy)
+    ]
 
 
 # -- renewals and referrals -------------------------------------------------------------------------
