@@ -18,7 +18,6 @@ from bizrel.sales.activities import (
     stale_opportunities,
 )
 from bizrel.sales.forecast import (
-    CATEGORIES,
     Forecast,
     ForecastAccuracy,
     ForecastLine,
@@ -120,7 +119,6 @@ from bizrel.sales.win_probability import (
 )
 
 __all__ = [
-    "CATEGORIES",
     "Account",
     "Activity",
     "ActivityKind",

@@ -31,7 +31,6 @@ from bizrel.core.report import html_table, text_table
 from bizrel.sales.pipeline import ForecastCategory, Opportunity, OpportunityStatus, Pipeline
 
 __all__ = [
-    "CATEGORIES",
     "Forecast",
     "ForecastAccuracy",
     "ForecastLine",
@@ -43,7 +42,6 @@ __all__ = [
     "forecast_accuracy",
 ]
 
-CATEGORIES = (ForecastCategory.COMMIT, ForecastCategory.BEST_CASE, ForecastCategory.PIPELINE)
 Hierarchy = Mapping[str, str] | Callable[[str], str | None]
 
 

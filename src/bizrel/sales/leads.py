@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 
 from attrs import define, field, frozen
 
@@ -316,7 +317,7 @@ class AssignmentRule(Aggregate):
             open_reps = [r for r in self.reps if held.get(r, 0) < self.capacities[r]]
             if not open_reps:
                 raise PolicyViolation("assignment.capacity", f"lead {lead.id}", "every rep is at capacity")
-            return min(open_reps, key=lambda r: (held.get(r, 0) / self.capacities[r], self.reps.index(r)))
+            return min(open_reps, key=lambda r: (Fraction(held.get(r, 0), self.capacities[r]), self.reps.index(r)))
         group: Sequence[str] = self.reps
         if self.strategy is AssignmentStrategy.TERRITORY and lead.territory in self.territories:
             group = self.territories[lead.territory]
