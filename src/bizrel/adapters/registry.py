@@ -7,7 +7,7 @@ Version ranges are reserved per area so that work on different contexts never co
 
 from __future__ import annotations
 
-from bizrel.adapters import tables, tables_bridge, tables_customer
+from bizrel.adapters import tables, tables_bridge, tables_customer, tables_loyalty
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -21,6 +21,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "care plans and contact logs", tables=(tables_customer.CARE_PLANS, tables_customer.CONTACT_LOGS)),
     Migration(13, "subscriptions and referrals", tables=(tables_customer.SUBSCRIPTIONS, tables_customer.REFERRALS)),
     # loyalty (20-29)
+    Migration(
+        20,
+        "loyalty programs, accounts and their ledger",
+        tables=(tables_loyalty.LOYALTY_PROGRAMS, tables_loyalty.LOYALTY_ACCOUNTS),
+    ),
     # sales process (30-39)
     Migration(
         30, "leads, accounts, activities, pools, assignment rules, forecast snapshots", tables=tables.SALES_PROCESS

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables, tables_bridge, tables_customer
+from bizrel.adapters import tables, tables_bridge, tables_customer, tables_loyalty
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -25,6 +25,7 @@ from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
 from bizrel.customer import CarePlan, ContactLog, Customer, CustomerSettings, Interaction, Referral, Subscription
+from bizrel.customer.loyalty import LoyaltyAccount, LoyaltyProgram
 from bizrel.sales import (
     Account,
     Activity,
@@ -298,6 +299,14 @@ class StoreUnitOfWork:
         return self.repository(tables_customer.REFERRALS)
 
     # -- loyalty --
+
+    @property
+    def loyalty_programs(self) -> TableRepository[LoyaltyProgram]:
+        return self.repository(tables_loyalty.LOYALTY_PROGRAMS)
+
+    @property
+    def loyalty_accounts(self) -> TableRepository[LoyaltyAccount]:
+        return self.repository(tables_loyalty.LOYALTY_ACCOUNTS)
 
     # -- sales process --
 
