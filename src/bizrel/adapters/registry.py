@@ -7,7 +7,7 @@ Version ranges are reserved per area so that work on different contexts never co
 
 from __future__ import annotations
 
-from bizrel.adapters import tables, tables_bridge, tables_customer, tables_loyalty
+from bizrel.adapters import tables, tables_bridge, tables_customer, tables_loyalty, tables_performance
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -31,6 +31,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         30, "leads, accounts, activities, pools, assignment rules, forecast snapshots", tables=tables.SALES_PROCESS
     ),
     # sales performance (40-49)
+    Migration(
+        40,
+        "sales performance: organisations, targets, commission plans and statements, contracts",
+        tables=tables_performance.ALL,
+    ),
     # bridge (50-59)
     Migration(50, "handoffs, onboarding plans, sales signals", tables=tables_bridge.BRIDGE),
     # security (60-69)

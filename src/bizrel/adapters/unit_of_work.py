@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables, tables_bridge, tables_customer, tables_loyalty
+from bizrel.adapters import tables, tables_bridge, tables_customer, tables_loyalty, tables_performance
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -30,12 +30,18 @@ from bizrel.sales import (
     Account,
     Activity,
     AssignmentRule,
+    CommissionAdjustment,
+    CommissionPlan,
+    CommissionStatement,
+    Contract,
     ForecastSnapshot,
     Lead,
     Opportunity,
     Pipeline,
     PoolMove,
     PoolPolicy,
+    SalesOrganisation,
+    Target,
 )
 
 if TYPE_CHECKING:
@@ -339,6 +345,30 @@ class StoreUnitOfWork:
         return self.repository(tables.FORECAST_SNAPSHOTS)
 
     # -- sales performance --
+
+    @property
+    def organisations(self) -> TableRepository[SalesOrganisation]:
+        return self.repository(tables_performance.ORGANISATIONS)
+
+    @property
+    def targets(self) -> TableRepository[Target]:
+        return self.repository(tables_performance.TARGETS)
+
+    @property
+    def commission_plans(self) -> TableRepository[CommissionPlan]:
+        return self.repository(tables_performance.COMMISSION_PLANS)
+
+    @property
+    def commission_statements(self) -> TableRepository[CommissionStatement]:
+        return self.repository(tables_performance.COMMISSION_STATEMENTS)
+
+    @property
+    def commission_adjustments(self) -> TableRepository[CommissionAdjustment]:
+        return self.repository(tables_performance.COMMISSION_ADJUSTMENTS)
+
+    @property
+    def contracts(self) -> TableRepository[Contract]:
+        return self.repository(tables_performance.CONTRACTS)
 
     # -- bridge --
 
