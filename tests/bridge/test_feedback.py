@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bizrel.adapters.store import Store
-from bizrel.bridge import SignalKind, handoff_id, open_due_renewals, wire_bridge
+from bizrel.bridge import SignalKind, hand_over, handoff_id, open_due_renewals, wire_bridge
 from bizrel.core.clock import FixedClock
 from bizrel.core.money import Money
 from bizrel.customer import (
@@ -31,6 +31,7 @@ from bizrel.customer import (
     set_consent,
     submit_referral,
 )
+from bizrel.customer.loyalty import create_program
 
 
 def _clock(store: Store) -> FixedClock:
@@ -71,8 +72,12 @@ def test_a_promoter_with_rising_spend_raises_an_upsell_through_the_policy(store:
         assert [o.outcome for o in signal.outreach] == ["refused"]  # no consent for email/upsell
 
 
-def test_a_referral_becomes_a_lead_and_the_won_deal_converts_it(store: Store) -> None:
-    wire_bridge(store, CONFIG)
+def test_a_referral_becomes_a_lead_and_the_won_deal_rewards_the_referrer(store: Store) -> None:
+    config = attrs.evolve(CONFIG, loyalty_program_id="club")
+    with store.unit_of_work(TENANT) as uow:
+        create_program(uow, id="club", name="Club", currency="EUR", signup_bonus=100, referral_bonus=500)
+        uow.commit()
+    wire_bridge(store, config)
     won_deal(store, "o1", account_id="acc-1")
     cid = f"{handoff_id('o1')}:customer"
     with store.unit_of_work(TENANT) as uow:
@@ -85,7 +90,10 @@ def test_a_referral_becomes_a_lead_and_the_won_deal_converts_it(store: Store) ->
     won_deal(store, "o2", account="Hooli", lead_id=lead.id)
     with store.unit_of_work(TENANT) as uow:
         assert uow.referrals.get(referral.id).status is ReferralStatus.CONVERTED
-        assert "reward earned" in uow.handoffs.get(handoff_id("o2")).notes[-1]
+        h2 = uow.handoffs.get(handoff_id("o2"))
+        assert h2.notes[-1].endswith("reward 500 points") and h2.loyalty_account_id is not None
+        assert uow.loyalty_accounts.count() == 2  # both customers enrolled, the referrer once
+        assert hand_over(uow, "o2", config) is h2 and len(h2.notes) == 1  # handed over again: nothing twice
 
 
 def test_churn_within_the_window_raises_a_clawback_and_later_churn_does_not(store: Store) -> None:

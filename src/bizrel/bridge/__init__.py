@@ -14,7 +14,6 @@ from bizrel.bridge.handoff import hand_over, open_due_renewals, pick_csm, reques
 from bizrel.bridge.model import (
     AccountRoles,
     BridgeConfig,
-    ClawbackRaised,
     CsmCandidate,
     Handoff,
     HandoffCompleted,
@@ -36,7 +35,6 @@ __all__ = [
     "BridgeConfig",
     "BridgeStore",
     "BridgeUnitOfWork",
-    "ClawbackRaised",
     "ClosedLoopLine",
     "ClosedLoopReport",
     "CsmCandidate",

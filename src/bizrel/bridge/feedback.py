@@ -7,11 +7,11 @@ so a redelivered event finds its signal and does nothing twice.
 from __future__ import annotations
 
 from bizrel.bridge.handoff import request_outreach
-from bizrel.bridge.model import BridgeConfig, ClawbackRaised, Handoff, SalesSignal, SignalKind
+from bizrel.bridge.model import BridgeConfig, Handoff, SalesSignal, SignalKind
 from bizrel.bridge.ports import BridgeUnitOfWork
 from bizrel.core.uow import Repository
 from bizrel.customer import Channel, HealthBand
-from bizrel.sales import capture_lead, open_opportunity
+from bizrel.sales import ClawbackReason, ClawbackRequested, capture_lead, open_opportunity
 
 __all__ = ["on_health_band_changed", "on_referral_submitted", "on_subscription_churned", "on_subscription_renewed"]
 
@@ -133,7 +133,7 @@ def on_referral_submitted(uow: BridgeUnitOfWork, *, referral_id: str) -> SalesSi
 
 
 def on_subscription_churned(uow: BridgeUnitOfWork, config: BridgeConfig, *, subscription_id: str) -> SalesSignal | None:
-    """Churn within `clawback_days` of the close raises the clawback commission plans consume."""
+    """Churn within `clawback_days` of the close raises ClawbackRequested, which commission plans consume."""
     term = uow.subscriptions.get(subscription_id)
     first = term
     while first.previous_id is not None:
@@ -156,15 +156,14 @@ def on_subscription_churned(uow: BridgeUnitOfWork, config: BridgeConfig, *, subs
     )
     signal.opportunity_id = handoff.opportunity_id
     signal.record(
-        ClawbackRaised(
+        ClawbackRequested(
             tenant_id=uow.tenant_id,
             occurred_at=term.closed_at,
-            opportunity_id=handoff.opportunity_id,
-            owner_id=handoff.roles.sales_owner_id,
-            customer_id=handoff.customer_id,
-            amount=handoff.amount,
-            closed_at=handoff.closed_at,
-            churned_at=term.closed_at,
+            event_id=f"{sid}:requested",
+            deal_id=handoff.opportunity_id,
+            reason=ClawbackReason.CHURN,
+            won_at=handoff.closed_at,
+            deal_amount=handoff.amount,
         )
     )
     uow.sales_signals.add(signal)

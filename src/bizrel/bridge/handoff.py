@@ -34,6 +34,7 @@ from bizrel.customer import (
     start_subscription,
     update_referral,
 )
+from bizrel.customer.loyalty import BonusKind, award_bonus, enroll
 from bizrel.sales import Opportunity, OpportunityStatus, open_opportunity
 from bizrel.sales.normalize import normalize_company
 
@@ -179,14 +180,16 @@ def hand_over(uow: BridgeUnitOfWork, opportunity_id: str, config: BridgeConfig) 
         renewal_due_on=contract_end - timedelta(days=config.renewal_lead_days),
         notes=notes,
     )
-    _credit_referral(uow, opportunity, handoff)
+    if config.loyalty_program_id is not None:
+        handoff.loyalty_account_id = enroll(uow, config.loyalty_program_id, customer.id).id
+    _credit_referral(uow, config, opportunity, handoff)
     uow.handoffs.add(handoff)
     handoff.complete()
     open_due_renewals(uow, config, handoff=handoff)
     return handoff
 
 
-def _credit_referral(uow: BridgeUnitOfWork, opportunity: Opportunity, handoff: Handoff) -> None:
+def _credit_referral(uow: BridgeUnitOfWork, config: BridgeConfig, opportunity: Opportunity, handoff: Handoff) -> None:
     """A deal from a referral lead converts the referral: the referrer earns the reward."""
     if opportunity.lead_id is None:
         return
@@ -198,7 +201,19 @@ def _credit_referral(uow: BridgeUnitOfWork, opportunity: Opportunity, handoff: H
         update_referral(uow, referral.id, ReferralStatus.QUALIFIED, note=f"deal {opportunity.id}")
     if referral.status is ReferralStatus.QUALIFIED:
         update_referral(uow, referral.id, ReferralStatus.CONVERTED, note=f"won {opportunity.id}")
-    handoff.notes.append(f"referred by customer {referral.referrer_id} (referral {referral.id}): reward earned")
+    reward = "no loyalty program configured"
+    if config.loyalty_program_id is not None:
+        enroll(uow, config.loyalty_program_id, referral.referrer_id)
+        entry = award_bonus(
+            uow,
+            config.loyalty_program_id,
+            referral.referrer_id,
+            BonusKind.REFERRAL,
+            key=f"referral:{referral.id}",
+            reference=opportunity.id,
+        )
+        reward = f"{entry.points} points"
+    handoff.notes.append(f"referred by customer {referral.referrer_id} (referral {referral.id}): reward {reward}")
 
 
 def open_due_renewals(uow: BridgeUnitOfWork, config: BridgeConfig, *, handoff: Handoff | None = None) -> list[str]:

@@ -21,7 +21,6 @@ __all__ = [
     "DEFAULT_TEMPLATE",
     "AccountRoles",
     "BridgeConfig",
-    "ClawbackRaised",
     "CsmCandidate",
     "Handoff",
     "HandoffCompleted",
@@ -106,6 +105,7 @@ class BridgeConfig:
     allow_sales_as_csm: bool = False
     start_care_plan: bool = True
     contact_policy: ContactPolicy = DEFAULT_CONTACT_POLICY
+    loyalty_program_id: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.csm_candidates:
@@ -175,6 +175,7 @@ class Handoff(Aggregate):
     contract_end: date
     renewal_due_on: date
     renewal_opportunity_id: str | None = None
+    loyalty_account_id: str | None = None
     outreach: list[OutreachRecord] = field(factory=list)
     notes: list[str] = field(factory=list)
 
@@ -274,18 +275,6 @@ class SignalRaised(DomainEvent):
     customer_id: str
     sales_owner_id: str
     detail: str
-
-
-@frozen(kw_only=True)
-class ClawbackRaised(DomainEvent):
-    """A customer churned within the clawback window: commission plans take back the deal's credit."""
-
-    opportunity_id: str
-    owner_id: str
-    customer_id: str
-    amount: Money
-    closed_at: datetime
-    churned_at: datetime
 
 
 @define(kw_only=True)

@@ -7,13 +7,14 @@ from typing import Protocol
 from bizrel.bridge.model import Handoff, OnboardingPlan, SalesSignal
 from bizrel.core.events import MessageBus
 from bizrel.core.uow import Repository
+from bizrel.customer.loyalty import LoyaltyUnitOfWork
 from bizrel.customer.ports import CustomerUnitOfWork
-from bizrel.sales.ports import SalesUnitOfWork
+from bizrel.sales import PerformanceUnitOfWork
 
 __all__ = ["BridgeStore", "BridgeUnitOfWork"]
 
 
-class BridgeUnitOfWork(CustomerUnitOfWork, SalesUnitOfWork, Protocol):
+class BridgeUnitOfWork(CustomerUnitOfWork, LoyaltyUnitOfWork, PerformanceUnitOfWork, Protocol):
     @property
     def handoffs(self) -> Repository[Handoff]: ...
 

@@ -20,7 +20,7 @@ from bizrel.bridge.model import BridgeConfig
 from bizrel.bridge.ports import BridgeStore, BridgeUnitOfWork
 from bizrel.core.events import DomainEvent
 from bizrel.customer import HealthBandChanged, ReferralSubmitted, SubscriptionChurned, SubscriptionRenewed
-from bizrel.sales import OpportunityWon
+from bizrel.sales import ClawbackRequested, OpportunityWon, request_clawback
 
 __all__ = ["wire_bridge"]
 
@@ -65,3 +65,4 @@ def wire_bridge(store: BridgeStore, config: BridgeConfig) -> None:
             ),
         ),
     )
+    bus.subscribe(ClawbackRequested, _in_unit_of_work(store, request_clawback))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bizrel import bridge, customer, sales
 from bizrel.core.report import text_table
+from bizrel.customer import loyalty
 
 if TYPE_CHECKING:
     from bizrel.cli.demo import Story
@@ -25,6 +26,7 @@ CONFIG = bridge.BridgeConfig(
     upsell_pipeline_id="upsell",
     renewal_lead_days=60,
     clawback_days=120,
+    loyalty_program_id="bridge-club",
 )
 
 
@@ -36,6 +38,10 @@ def _pipelines(story: Story) -> None:
         ):
             if uow.pipelines.find(pid) is None:
                 sales.create_pipeline(uow, id=pid, name=pid.title(), kind=kind, stages=stages)
+        if uow.loyalty_programs.find("bridge-club") is None:
+            loyalty.create_program(
+                uow, id="bridge-club", name="Business club", currency="USD", signup_bonus=500, referral_bonus=2_000
+            )
         uow.commit()
 
 
@@ -84,6 +90,8 @@ def run(story: Story) -> None:
         signals = uow.sales_signals.list()
         customers = uow.customers.count()
         outcomes = bridge.deal_outcomes(uow)
+        members = uow.loyalty_accounts.count(program_id="bridge-club")
+        clawbacks = len([a for a in uow.commission_adjustments.list() if a.reason.startswith("clawback")])
     rows = [
         (h.opportunity_id, h.customer_id.removeprefix("handoff:"), h.customer_rule, h.roles.sales_owner_id,
          h.roles.cs_owner_id, h.amount, h.renewal_due_on)
@@ -107,6 +115,8 @@ def run(story: Story) -> None:
             [
                 *[(f"signal: {k}", n) for k, n in sorted(by_kind.items())],
                 ("renewal opportunities opened", len(renewals)),
+                ("loyalty members enrolled", members),
+                ("commission clawback adjustments", clawbacks),
                 *[(f"outreach {o}", outreach.count(o)) for o in sorted(set(outreach))],
             ],
             title="Feedback to sales (every touch decided by the contact policy)",
