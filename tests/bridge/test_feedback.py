@@ -32,6 +32,7 @@ from bizrel.customer import (
     submit_referral,
 )
 from bizrel.customer.loyalty import create_program
+from bizrel.sales import ClawbackRequested
 
 
 def _clock(store: Store) -> FixedClock:
@@ -98,6 +99,8 @@ def test_a_referral_becomes_a_lead_and_the_won_deal_rewards_the_referrer(store: 
 
 def test_churn_within_the_window_raises_a_clawback_and_later_churn_does_not(store: Store) -> None:
     wire_bridge(store, CONFIG)
+    requested: list[ClawbackRequested] = []
+    store.bus.subscribe(ClawbackRequested, requested.append)
     won_deal(store, "o1", account_id="acc-1")
     won_deal(store, "o2", account="Initech", account_id="acc-2")
     clock = _clock(store)
@@ -112,6 +115,7 @@ def test_churn_within_the_window_raises_a_clawback_and_later_churn_does_not(stor
     with store.unit_of_work(TENANT) as uow:
         (signal,) = uow.sales_signals.list(kind=SignalKind.CLAWBACK)
         assert signal.opportunity_id == "o1" and signal.sales_owner_id == "rep-1"
+    assert [(r.deal_id, r.reason.value, r.won_at) for r in requested] == [("o1", "churn", T0)]
 
 
 POLICY = ContactPolicy(
