@@ -61,6 +61,7 @@ LEADS = AggregateTable(
         Column("source", "text", lambda x: x.source),
         Column("owner_id", "text", lambda x: x.holding.owner_id),
         Column("pool_id", "text", lambda x: x.holding.pool_id),
+        Column("held", "bool", lambda x: x.holding.owner_id is not None),
         Column("email_key", "text", lambda x: x.email_key),
         Column("phone_key", "text", lambda x: x.phone_key),
         Column("company_key", "text", lambda x: x.company_key),
@@ -77,6 +78,7 @@ ACCOUNTS = AggregateTable(
         Column("domain", "text", lambda a: a.domain),
         Column("owner_id", "text", lambda a: a.holding.owner_id),
         Column("pool_id", "text", lambda a: a.holding.pool_id),
+        Column("held", "bool", lambda a: a.holding.owner_id is not None),
         Column("contract_end", "date", lambda a: a.contract_end),
     ),
 )

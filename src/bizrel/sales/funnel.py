@@ -157,22 +157,44 @@ def _get(record: Any, name: str, default: Any = None) -> Any:
     return getattr(record, name, default)
 
 
+def _fields(record: Any) -> tuple[Any, ...]:
+    """(pipeline_id, created_at, closed_at, status, history, amount, currency) of any record kind."""
+    if type(record) is dict or isinstance(record, Mapping):
+        g = record.get
+        return (
+            g("pipeline_id"),
+            g("created_at"),
+            g("closed_at"),
+            g("status"),
+            g("history", ()),
+            g("amount"),
+            g("currency"),
+        )
+    return (
+        getattr(record, "pipeline_id", None),
+        record.created_at,
+        record.closed_at,
+        record.status,
+        record.history,
+        record.amount,
+        getattr(record, "currency", None),
+    )
+
+
+def _minor(amount: Any, currency: Any) -> tuple[int, Currency]:
+    if type(amount) is not Money:
+        amount = Money(amount, currency)
+    return amount.to_minor(), amount.currency
+
+
 def _amount(record: Any) -> tuple[int, Currency]:
-    amount = _get(record, "amount")
-    if isinstance(amount, Money):
-        return amount.to_minor(), amount.currency
-    money = Money(amount, _get(record, "currency"))
-    return money.to_minor(), money.currency
+    return _minor(_get(record, "amount"), _get(record, "currency"))
 
 
 def _entries(history: Iterable[Any]) -> list[tuple[str, datetime]]:
-    out = []
-    for entry in history:
-        if isinstance(entry, tuple | list):
-            out.append((entry[0], entry[1]))
-        else:
-            out.append((entry.stage, entry.entered_at))
-    return out
+    return [
+        e if type(e) is tuple else (e[0], e[1]) if isinstance(e, list) else (e.stage, e.entered_at) for e in history
+    ]
 
 
 def truncate_record(record: Any, at: datetime) -> dict[str, Any] | None:
@@ -199,12 +221,16 @@ def _days(micros: Fraction) -> Decimal:
     return round_fraction(micros / _DAY, 2)
 
 
-def _median(values: list[int]) -> Fraction:
+def _mean(values: list[timedelta]) -> Fraction:
+    return Fraction(sum(values, timedelta()) // _US, len(values))
+
+
+def _median(values: list[timedelta]) -> Fraction:
     values.sort()
     mid = len(values) // 2
     if len(values) % 2:
-        return Fraction(values[mid])
-    return (Fraction(values[mid - 1]) + Fraction(values[mid])) / 2
+        return Fraction(values[mid] // _US)
+    return Fraction((values[mid - 1] + values[mid]) // _US, 2)
 
 
 def funnel(
@@ -230,23 +256,24 @@ def funnel(
     reached_minor = [0] * (n + 1)
     entered = [0] * n
     advanced = [0] * n
-    stays: list[list[int]] = [[] for _ in range(n)]
-    cycles: list[int] = []
+    stays: list[list[timedelta]] = [[] for _ in range(n)]
+    cycles: list[timedelta] = []
     cur = Currency.of(currency) if currency is not None else None
     total = open_count = won = lost = won_minor = lost_minor = 0
     reasons: Counter[str] = Counter()
+
+    bounded = lo is not None or hi is not None
+    furthest_count = [0] * (n + 1)  # unbounded ranges count by the furthest stage reached
+    furthest_minor = [0] * (n + 1)
 
     def in_range(t: datetime) -> bool:
         return (lo is None or t >= lo) and (hi is None or t < hi)
 
     for record in opportunities:
-        pid = _get(record, "pipeline_id")
+        pid, created, closed, status, raw_history, amount, currency_code = _fields(record)
         if pid is not None and pid != pipeline.id:
             raise ValidationError("pipeline_id", pid, f"opportunity {_get(record, 'id')} is not in {pipeline.id}")
-        created = _get(record, "created_at")
-        closed: datetime | None = _get(record, "closed_at")
-        status = str(_get(record, "status"))
-        history = _entries(_get(record, "history", ()))
+        history = _entries(raw_history)
         if at is not None:
             if created > at:
                 continue
@@ -255,7 +282,7 @@ def funnel(
                 closed, status = None, "open"
         if not history:
             continue
-        minor, cur_here = _amount(record)
+        minor, cur_here = _minor(amount, currency_code)
         if cur is None:
             cur = cur_here
         elif cur_here is not cur:
@@ -263,48 +290,61 @@ def funnel(
         # when each stage was first reached (a skipped stage is reached when a later one is)
         first: list[datetime | None] = [None] * (n + 1)
         furthest = -1
-        prev_t: datetime | None = None
+        prev_t = history[0][1]
         prev_k = -1
         for stage, t in history:
-            try:
-                k = index[stage]
-            except KeyError:
-                raise ValidationError("stage", stage, f"not a stage of pipeline {pipeline.name!r}") from None
-            if prev_k >= 0 and prev_t is not None and in_range(t):
-                stays[prev_k].append((t - prev_t) // _US)
+            k = index.get(stage, -1)
+            if k < 0:
+                raise ValidationError("stage", stage, f"not a stage of pipeline {pipeline.name!r}")
+            if prev_k >= 0 and (not bounded or in_range(t)):
+                stays[prev_k].append(t - prev_t)
             if k > furthest:
-                for j in range(furthest + 1, k + 1):
-                    first[j] = t
+                if bounded:
+                    for j in range(furthest + 1, k + 1):
+                        first[j] = t
                 furthest = k
             prev_k, prev_t = k, t
         if status == "won" and closed is not None:
-            for j in range(furthest + 1, n + 1):
-                first[j] = closed
+            if bounded:
+                for j in range(furthest + 1, n + 1):
+                    first[j] = closed
             furthest = n
-        if closed is not None and prev_t is not None and in_range(closed):
-            stays[prev_k].append((closed - prev_t) // _US)
+        if closed is not None and (not bounded or in_range(closed)):
+            stays[prev_k].append(closed - prev_t)
         total += 1
-        if in_range(created):
-            for k in range(furthest + 1):
-                reached[k] += 1
-                reached_minor[k] += minor
-        for k in range(min(furthest, n - 1) + 1):
-            entered_at = first[k]
-            if entered_at is not None and in_range(entered_at):
-                entered[k] += 1
-                if k < furthest:
-                    advanced[k] += 1
+        if not bounded:
+            furthest_count[furthest] += 1
+            furthest_minor[furthest] += minor
+        else:
+            if in_range(created):
+                for k in range(furthest + 1):
+                    reached[k] += 1
+                    reached_minor[k] += minor
+            for k in range(min(furthest, n - 1) + 1):
+                entered_at = first[k]
+                if entered_at is not None and in_range(entered_at):
+                    entered[k] += 1
+                    if k < furthest:
+                        advanced[k] += 1
         if status == "open":
             open_count += 1
-        elif closed is not None and in_range(closed):
+        elif closed is not None and (not bounded or in_range(closed)):
             if status == "won":
                 won += 1
                 won_minor += minor
-                cycles.append((closed - created) // _US)
+                cycles.append(closed - created)
             else:
                 lost += 1
                 lost_minor += minor
                 reasons[str(_get(record, "lost_reason") or "unknown")] += 1
+    if not bounded:
+        count = amount_minor = 0
+        for k in range(n, -1, -1):
+            count += furthest_count[k]
+            amount_minor += furthest_minor[k]
+            reached[k], reached_minor[k] = count, amount_minor
+            if k < n:
+                entered[k], advanced[k] = count, count - furthest_count[k]
     cur = cur or Currency.of("USD")
     names = [s.name for s in pipeline.stages] + ["won"]
     stages = tuple(
@@ -316,12 +356,12 @@ def funnel(
             entered=entered[k] if k < n else reached[n],
             advanced=advanced[k] if k < n else 0,
             cohort_conversion=ratio(advanced[k], entered[k]) if k < n else None,
-            average_days_in_stage=_days(Fraction(sum(stays[k])) / len(stays[k])) if k < n and stays[k] else None,
+            average_days_in_stage=_days(_mean(stays[k])) if k < n and stays[k] else None,
             median_days_in_stage=_days(_median(stays[k])) if k < n and stays[k] else None,
         )
         for k in range(n + 1)
     )
-    avg_cycle = Fraction(sum(cycles)) / len(cycles) if cycles else None
+    avg_cycle = _mean(cycles) if cycles else None
     velocity = None
     if won and avg_cycle:
         per_day = Fraction(open_count) * Fraction(won, won + lost) * Fraction(won_minor, won) / (avg_cycle / _DAY)

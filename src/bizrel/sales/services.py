@@ -360,11 +360,13 @@ def convert_lead(
     segment: str | None = None,
     domain: str | None = None,
     opportunity_id: str | None = None,
+    account_pool_id: str | None = None,
 ) -> Conversion:
     """A qualified (or new) lead becomes an opportunity with its account and contact.
 
     The account is `account_id`, else an existing account with the same normalized company name,
-    else a new one; the lead's person becomes a contact of it.
+    else a new one, which joins `account_pool_id` (default: the lead's pool); the lead's person
+    becomes a contact of it.
     """
     lead = uow.leads.get(lead_id)
     lead.ensure_active()
@@ -372,6 +374,8 @@ def convert_lead(
     if owner is None:
         raise PolicyViolation("lead.conversion", f"lead {lead_id}", "claim or assign the lead before converting it")
     pipeline = uow.pipelines.get(pipeline_id)
+    if account_pool_id is not None:
+        uow.pools.get(account_pool_id)
     now = uow.clock.now()
     name = lead.company or lead.name
     account: Account | None = uow.accounts.get(account_id) if account_id is not None else None
@@ -382,7 +386,7 @@ def convert_lead(
         account = Account.create(
             tenant_id=uow.tenant_id, id=new_id(), name=name, at=now, domain=domain, segment=segment
         )
-        account.holding = Holding(pool_id=lead.holding.pool_id, level=lead.holding.level)
+        account.holding = Holding(pool_id=account_pool_id or lead.holding.pool_id, level=lead.holding.level)
         account.holding.take(owner, now, "converted")
     opportunity = Opportunity.open(
         tenant_id=uow.tenant_id,
@@ -635,14 +639,20 @@ def sweep_pool(uow: SalesUnitOfWork, pool_id: str | None = None) -> SweepResult:
     """Return every held record whose pool says so now (uow.clock), and remind owners before that."""
     now = uow.clock.now()
     pools = [uow.pools.get(pool_id)] if pool_id is not None else uow.pools.list()
-    open_accounts = {o.account_id for o in uow.opportunities.list(status=OpportunityStatus.OPEN) if o.account_id}
+    open_accounts: set[str] | None = None  # loaded once, only when a pool reclaims accounts without deals
     returned: list[tuple[RecordKind, str, str]] = []
     reminded: list[tuple[RecordKind, str, datetime]] = []
     for pool in pools:
         records: list[tuple[RecordKind, Lead | Account]] = [
-            (RecordKind.LEAD, lead) for lead in uow.leads.list(pool_id=pool.id, status=_ACTIVE, order_by="id")
+            (RecordKind.LEAD, lead)
+            for lead in uow.leads.list(pool_id=pool.id, held=True, status=_ACTIVE, order_by="id")
         ]
-        records += [(RecordKind.ACCOUNT, a) for a in uow.accounts.list(pool_id=pool.id, order_by="id")]
+        accounts = uow.accounts.list(pool_id=pool.id, held=True, order_by="id")
+        records += [(RecordKind.ACCOUNT, a) for a in accounts]
+        if accounts and pool.no_open_opportunity_days is not None and open_accounts is None:
+            open_accounts = {
+                o.account_id for o in uow.opportunities.list(status=OpportunityStatus.OPEN) if o.account_id
+            }
         for kind, record in records:
             holding = record.holding
             if holding.owner_id is None:
@@ -651,7 +661,7 @@ def sweep_pool(uow: SalesUnitOfWork, pool_id: str | None = None) -> SweepResult:
             reason = pool.return_reason(
                 holding,
                 now,
-                has_open_opportunity=(record.id in open_accounts) if account else None,
+                has_open_opportunity=(record.id in open_accounts) if account and open_accounts is not None else None,
                 contract_end=account.contract_end if account else None,
             )
             if reason is not None:
