@@ -92,6 +92,35 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
         (*_IDS, "currency", "earn_rounding", "name", "timezone", "value_rounding"),
     ),
     ("customer.loyalty.program.Tier", (), ("name",)),
+    # bridge: signal and outreach details are free text; rules, roles and ids are not
+    ("bridge.model.AccountRoles", (), ("collections_owner_id", "cs_owner_id", "sales_owner_id")),
+    (
+        "bridge.model.Handoff",
+        (),
+        (
+            *_IDS,
+            "care_plan_id",
+            "csm_rule",
+            "customer_id",
+            "customer_rule",
+            "loyalty_account_id",
+            "onboarding_plan_id",
+            "opportunity_id",
+            "pipeline_id",
+            "renewal_opportunity_id",
+            "segment",
+            "source",
+            "subscription_id",
+        ),
+    ),
+    ("bridge.model.OnboardingPlan", (), (*_IDS, "customer_id", "opportunity_id", "template")),
+    ("bridge.model.OnboardingTask", (), ("owner_id", "role", "title")),
+    ("bridge.model.OutreachRecord", ("detail",), ("channel", "outcome", "purpose")),
+    (
+        "bridge.model.SalesSignal",
+        ("detail",),
+        (*_IDS, "customer_id", "lead_id", "opportunity_id", "sales_owner_id"),
+    ),
     # sales process: leads and sales-side accounts hold names and contact details (and the
     # normalized keys derived from them); subjects, notes, needs and reasons are free text
     ("sales.accounts.Account", ("domain", "name", "name_key"), (*_IDS, "segment")),

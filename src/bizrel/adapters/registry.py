@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bizrel.adapters import (
     tables,
+    tables_bridge,
     tables_customer,
     tables_customer_analytics,
     tables_loyalty,
@@ -56,5 +57,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         tables=tables_performance.ALL,
     ),
     # bridge (50-59)
+    Migration(50, "handoffs, onboarding plans, sales signals", tables=tables_bridge.BRIDGE),
     # security (60-69)
 )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from bizrel.adapters import (
     tables,
+    tables_bridge,
     tables_customer,
     tables_customer_analytics,
     tables_loyalty,
@@ -24,6 +25,7 @@ from bizrel.adapters import (
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
+from bizrel.bridge import Handoff, OnboardingPlan, SalesSignal
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import Clock
 from bizrel.core.errors import BizrelError, NotFound, ValidationError
@@ -414,3 +416,15 @@ class StoreUnitOfWork:
         return self.repository(tables_performance.CONTRACTS)
 
     # -- bridge --
+
+    @property
+    def handoffs(self) -> TableRepository[Handoff]:
+        return self.repository(tables_bridge.HANDOFFS)
+
+    @property
+    def onboarding_plans(self) -> TableRepository[OnboardingPlan]:
+        return self.repository(tables_bridge.ONBOARDING_PLANS)
+
+    @property
+    def sales_signals(self) -> TableRepository[SalesSignal]:
+        return self.repository(tables_bridge.SALES_SIGNALS)
