@@ -14,7 +14,7 @@ RFM conventions
            monetary = mean of the repeat periods' sums (the first period excluded), 0 when
            frequency is 0.
 Days are calendar dates in time zone `tz` (UTC by default). Means are exact fractions rounded
-half-even to the currency's minor unit.
+half-even to the currency's minor unit; scores rank these rounded values, the ones people see.
 
 Scores 1-5 (quantiles with ties)
 --------------------------------
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any, Final, Literal
 
@@ -42,8 +42,8 @@ from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import utc
 from bizrel.core.errors import CurrencyMismatch, ValidationError
 from bizrel.core.ids import check_id
-from bizrel.core.money import Currency, Money
-from bizrel.customer._analytics import Tabular, check_aware, field_getter, read_field
+from bizrel.core.money import EXACT, Currency, Money
+from bizrel.customer._analytics import Tabular, check_aware, fields_getter, read_field, read_fields
 
 __all__ = [
     "SEGMENT_RULES",
@@ -131,46 +131,68 @@ def read_transactions(
     if freq is not None and freq not in PERIOD_INDEX:
         raise ValidationError("freq", freq, f"expected one of {sorted(PERIOD_INDEX)}")
     index = PERIOD_INDEX[freq] if freq is not None else None
-    get = field_getter("customer_id", "occurred_at", "amount")
     cur = Currency.of(currency) if currency is not None else None
-    count: dict[str, int] = {}
-    total: dict[str, int] = {}
-    first: dict[str, datetime] = {}
-    last: dict[str, datetime] = {}
-    periods: dict[str, dict[int, int]] = {}
+    # per customer: [purchases, total, last, first, {period: sum}]; one dict lookup per row
+    state: dict[str, list[Any]] = {}
+    record_type: type | None = None
+    get = fields_getter({}, _FIELDS)  # replaced by the first record's kind of reader
     zone_ok: object = _UNCHECKED  # the last time zone seen valid; None (naive) never is
-    for record in transactions:
-        customer_id, at, amount = get(record)
-        if amount.__class__ is not Money or amount.currency is not cur:
-            cur = _check_amount(amount, cur)
-        if at.__class__ is not datetime or at.tzinfo is not zone_ok:
-            zone_ok = check_aware(at, "occurred_at").tzinfo
-        minor = amount.to_minor()
-        n = count.get(customer_id)
-        if n is None:
-            check_id("customer_id", customer_id)
-            count[customer_id] = 1
-            total[customer_id] = minor
-            first[customer_id] = last[customer_id] = at
+    with localcontext(EXACT):  # Decimal sums of minor-unit amounts: exact, never the global context
+        for record in transactions:
+            if record.__class__ is not record_type:
+                record_type = record.__class__
+                get = fields_getter(record, _FIELDS)
+            try:
+                customer_id, at, money = get(record)
+            except (KeyError, AttributeError):
+                read_fields(record, _FIELDS)  # raises, naming the missing field
+                raise
+            if money.__class__ is not Money or money.currency is not cur:
+                cur = _check_amount(money, cur)
+            if at.__class__ is not datetime or at.tzinfo is not zone_ok:
+                zone_ok = check_aware(at, "occurred_at").tzinfo
+            s = state.get(customer_id)
+            if s is None:
+                if not (
+                    customer_id.__class__ is str
+                    and 0 < len(customer_id) <= 128
+                    and customer_id.isascii()
+                    and customer_id.isprintable()
+                ):
+                    check_id("customer_id", customer_id)  # the fast test above only passes ids it would accept
+                state[customer_id] = [1, money.amount, at, at, {index(at, tz): money.amount} if index else None]
+                continue
+            s[0] += 1
+            s[1] += money.amount
+            if at > s[2]:
+                s[2] = at
+            elif at < s[3]:
+                s[3] = at
             if index is not None:
-                periods[customer_id] = {index(at, tz): minor}
-            continue
-        count[customer_id] = n + 1
-        total[customer_id] += minor
-        if at > last[customer_id]:
-            last[customer_id] = at
-        elif at < first[customer_id]:
-            first[customer_id] = at
-        if index is not None:
-            sums = periods[customer_id]
-            key = index(at, tz)
-            sums[key] = sums.get(key, 0) + minor
+                sums = s[4]
+                key = index(at, tz)
+                sums[key] = sums[key] + money.amount if key in sums else money.amount
     if as_of is not None:
         limit = check_aware(as_of, "as_of")
-        for customer_id, at in last.items():
-            if at > limit:
-                raise ValidationError("occurred_at", at, f"customer {customer_id} purchased after as_of {limit}")
-    return CustomerTransactions(cur, count, total, first, last, periods)
+        for customer_id, s in state.items():
+            if s[2] > limit:
+                raise ValidationError("occurred_at", s[2], f"customer {customer_id} purchased after as_of {limit}")
+    places = cur.minor_units if cur is not None else 0
+    return CustomerTransactions(
+        cur,
+        {c: s[0] for c, s in state.items()},
+        {c: _minor(s[1], places) for c, s in state.items()},
+        {c: s[3] for c, s in state.items()},
+        {c: s[2] for c, s in state.items()},
+        {c: {k: _minor(v, places) for k, v in s[4].items()} for c, s in state.items()} if index else {},
+    )
+
+
+_FIELDS: Final = ("customer_id", "occurred_at", "amount")
+
+
+def _minor(amount: Decimal, places: int) -> int:
+    return int(amount.scaleb(places, context=EXACT))
 
 
 def _check_amount(amount: object, cur: Currency | None) -> Currency:
@@ -248,24 +270,33 @@ _SEGMENT_GRID: Final = _grid()
 
 @frozen
 class RfmRow:
-    """One customer's RFM figures; T only in the lifetimes convention, scores only when scored."""
+    """One customer's RFM figures; T only in the lifetimes convention, scores only when scored.
+
+    The monetary value is kept in integer minor units and becomes Money on access, so a summary of
+    100,000 customers does not build 100,000 Money objects nobody may look at.
+    """
 
     customer_id: str
     recency: int
     frequency: int
-    monetary: Money
+    monetary_minor: int
+    currency: Currency
     T: int | None = None
     r_score: int | None = None
     f_score: int | None = None
     m_score: int | None = None
     segment: str | None = None
 
+    @property
+    def monetary(self) -> Money:
+        return Money.from_minor(self.monetary_minor, self.currency)
+
     def to_row(self) -> dict[str, object]:
         row: dict[str, object] = {
             "customer_id": self.customer_id,
             "recency": self.recency,
             "frequency": self.frequency,
-            "monetary": self.monetary.amount,
+            "monetary": Decimal(self.monetary_minor).scaleb(-self.currency.minor_units),
         }
         if self.T is not None:
             row["T"] = self.T
@@ -352,29 +383,24 @@ def rfm_summary(
         figures = _lifetimes_figures(data, ids, PERIOD_INDEX[freq](as_of, tz))
     else:
         figures = _classic_figures(data, ids, _day(as_of, tz), tz, monetary == "mean")
-    # figures: customer -> (recency, frequency, monetary minor or Fraction, T, days since last purchase)
-    monetary_values = {c: f[2] for c, f in figures.items()}
-    scores: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = None
-    if scored and ids:
-        scores = (
-            quantile_scores({c: f[4] for c, f in figures.items()}, higher_is_better=False),
-            quantile_scores({c: f[1] for c, f in figures.items()}),
-            quantile_scores(monetary_values),
-        )
-    rows = []
-    assert cur is not None or not ids
-    for c in ids:
-        recency, frequency, value, t, _ = figures[c]
-        amount = Money.from_minor(round(value), cur) if cur is not None else Money.zero("USD")
-        if scores is None:
-            rows.append(RfmRow(c, recency, frequency, amount, t))
-        else:
-            r, f, m = scores[0][c], scores[1][c], scores[2][c]
-            rows.append(RfmRow(c, recency, frequency, amount, t, r, f, m, _SEGMENT_GRID[r][(f + m + 1) // 2]))
-    return RfmSummary(convention, as_of, cur, tuple(rows))
+    # figures: customer -> (recency, frequency, monetary in minor units, T, days since last purchase)
+    if cur is None:  # no transactions at all
+        return RfmSummary(convention, as_of, cur, ())
+    if not scored:
+        rows = tuple(RfmRow(c, f[0], f[1], f[2], cur, f[3]) for c, f in figures.items())
+        return RfmSummary(convention, as_of, cur, rows)
+    r_scores = quantile_scores({c: f[4] for c, f in figures.items()}, higher_is_better=False)
+    f_scores = quantile_scores({c: f[1] for c, f in figures.items()})
+    m_scores = quantile_scores({c: f[2] for c, f in figures.items()})
+    grid = _SEGMENT_GRID
+    scored_rows = []
+    for c, (recency, frequency, value, t, _) in figures.items():
+        r, f, m = r_scores[c], f_scores[c], m_scores[c]
+        scored_rows.append(RfmRow(c, recency, frequency, value, cur, t, r, f, m, grid[r][(f + m + 1) // 2]))
+    return RfmSummary(convention, as_of, cur, tuple(scored_rows))
 
 
-Figures = dict[str, tuple[int, int, int | Fraction, int | None, int]]
+Figures = dict[str, tuple[int, int, int, int | None, int]]  # insertion-ordered by customer id
 
 
 def _classic_figures(data: CustomerTransactions, ids: list[str], today: int, tz: tzinfo, mean: bool) -> Figures:
@@ -382,7 +408,7 @@ def _classic_figures(data: CustomerTransactions, ids: list[str], today: int, tz:
     for c in ids:
         recency = today - _day(data.last[c], tz)
         n, total = data.count[c], data.total_minor[c]
-        figures[c] = (recency, n, Fraction(total, n) if mean else total, None, recency)
+        figures[c] = (recency, n, round(Fraction(total, n)) if mean else total, None, recency)
     return figures
 
 
@@ -392,7 +418,7 @@ def _lifetimes_figures(data: CustomerTransactions, ids: list[str], end: int) -> 
         sums = data.by_period[c]
         first, last = min(sums), max(sums)
         frequency = len(sums) - 1
-        value: int | Fraction = Fraction(data.total_minor[c] - sums[first], frequency) if frequency else 0
+        value = round(Fraction(data.total_minor[c] - sums[first], frequency)) if frequency else 0
         figures[c] = (last - first, frequency, value, end - first, end - last)
     return figures
 
