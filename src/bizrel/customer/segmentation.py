@@ -82,8 +82,8 @@ Convention = Literal["classic", "lifetimes"]
 class CustomerTransactions:
     """What one pass over the transactions keeps per customer (amounts in integer minor units).
 
-    `by_period` maps a period index (day ordinal, or ISO week index) to the sum spent in it; it is
-    only filled when the caller asked for periods.
+    `by_period` maps a period index (day ordinal, ISO week or month number) to the exact Decimal
+    sum spent in it; it is only filled when the caller asked for periods.
     """
 
     currency: Currency | None
@@ -91,7 +91,7 @@ class CustomerTransactions:
     total_minor: dict[str, int]
     first: dict[str, datetime]
     last: dict[str, datetime]
-    by_period: dict[str, dict[int, int]]
+    by_period: dict[str, dict[int, Decimal]]
 
 
 def _day(at: datetime, tz: tzinfo) -> int:
@@ -184,7 +184,7 @@ def read_transactions(
         {c: _minor(s[1], places) for c, s in state.items()},
         {c: s[3] for c, s in state.items()},
         {c: s[2] for c, s in state.items()},
-        {c: {k: _minor(v, places) for k, v in s[4].items()} for c, s in state.items()} if index else {},
+        {c: s[4] for c, s in state.items()} if index else {},
     )
 
 
@@ -414,11 +414,13 @@ def _classic_figures(data: CustomerTransactions, ids: list[str], today: int, tz:
 
 def _lifetimes_figures(data: CustomerTransactions, ids: list[str], end: int) -> Figures:
     figures: Figures = {}
+    places = data.currency.minor_units if data.currency is not None else 0
     for c in ids:
         sums = data.by_period[c]
         first, last = min(sums), max(sums)
         frequency = len(sums) - 1
-        value = round(Fraction(data.total_minor[c] - sums[first], frequency)) if frequency else 0
+        repeat_minor = data.total_minor[c] - _minor(sums[first], places)
+        value = round(Fraction(repeat_minor, frequency)) if frequency else 0
         figures[c] = (last - first, frequency, value, end - first, end - last)
     return figures
 
