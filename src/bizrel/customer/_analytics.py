@@ -6,6 +6,7 @@ or domain objects alike; a missing field is a ValidationError naming it.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter, itemgetter
@@ -48,11 +49,12 @@ def check_aware(value: object, field: str) -> datetime:
     return value
 
 
-class Tabular:
+class Tabular(abc.ABC):
     """__str__ and _repr_html_ for a result that can lay itself out as a titled table."""
 
+    @abc.abstractmethod
     def _table(self) -> tuple[Sequence[str], Sequence[Sequence[object]], str]:
-        raise NotImplementedError
+        """Headers, rows and a title."""
 
     def __str__(self) -> str:
         return text_table(*self._table())

@@ -524,9 +524,6 @@ def _plain(value: object) -> object:
 class _Rule:
     """`&`, `|` and `~` build AllOf, AnyOf and Not, so rules read like the sentence they are."""
 
-    def matches(self, record: object) -> bool:
-        raise NotImplementedError
-
     def __and__(self, other: Predicate) -> AllOf:
         return AllOf((self, other))  # type: ignore[arg-type]
 
