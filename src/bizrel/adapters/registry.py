@@ -7,12 +7,13 @@ Version ranges are reserved per area so that work on different contexts never co
 
 from __future__ import annotations
 
-from bizrel.adapters import tables, tables_customer_analytics
+from bizrel.adapters import tables, tables_customer_analytics, tables_purchases
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
     # foundation
     Migration(1, "outbox, pipelines and opportunities", tables=(tables.PIPELINES, tables.OPPORTUNITIES)),
+    Migration(2, "purchases", tables=(tables_purchases.PURCHASES,)),
     # customer management (10-19)
     # customer analytics (15-19)
     Migration(

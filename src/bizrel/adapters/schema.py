@@ -70,10 +70,18 @@ class Migration:
 def portable_value(value: Any) -> Any:
     """A value as the memory and SQLite adapters store and compare it.
 
-    Timestamps become fixed-width UTC text, so text order is time order.
+    Timestamps become fixed-width UTC text (microseconds always present), so text order is time
+    order.
     """
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is datetime:
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat(timespec="microseconds")
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, enum.Enum):

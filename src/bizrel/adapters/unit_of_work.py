@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables, tables_customer_analytics
+from bizrel.adapters import tables, tables_customer_analytics, tables_purchases
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -24,6 +24,7 @@ from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
 from bizrel.customer import SegmentDefinition, SegmentSnapshot, Survey, SurveyResponse
+from bizrel.customer.purchases import Purchase
 from bizrel.sales import Opportunity, Pipeline
 
 if TYPE_CHECKING:
@@ -255,6 +256,12 @@ class StoreUnitOfWork:
     @property
     def opportunities(self) -> TableRepository[Opportunity]:
         return self.repository(tables.OPPORTUNITIES)
+
+    # -- purchases --
+
+    @property
+    def purchases(self) -> TableRepository[Purchase]:
+        return self.repository(tables_purchases.PURCHASES)
 
     # -- customer management --
 

@@ -12,6 +12,7 @@ from bizrel.customer.analytics_services import (
     save_segment,
     snapshot_segment,
 )
+from bizrel.customer.purchases import Purchase, PurchaseRecorded, PurchasesUnitOfWork, record_purchase
 from bizrel.customer.retention import (
     ChurnResult,
     CohortRetention,
@@ -76,7 +77,11 @@ from bizrel.customer.segmentation import (
     value_tiers,
 )
 
-__all__ = [  # noqa: RUF022 - plain sorted() order, as tests/foundation/test_public_api.py checks
+# -- end customer analytics --
+
+__all__ = [
+    "SEGMENT_RULES",
+    "SMALL_SAMPLE",
     "AllOf",
     "AnyOf",
     "AttributeIn",
@@ -97,11 +102,12 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/foundation/test_pub
     "Not",
     "NpsResult",
     "Predicate",
+    "Purchase",
+    "PurchaseRecorded",
+    "PurchasesUnitOfWork",
     "RfmRow",
     "RfmScoreBetween",
     "RfmSummary",
-    "SEGMENT_RULES",
-    "SMALL_SAMPLE",
     "SatisfactionBreakdown",
     "SatisfactionGroup",
     "SegmentChange",
@@ -131,6 +137,7 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/foundation/test_pub
     "purchase_frequency",
     "quantile_scores",
     "read_transactions",
+    "record_purchase",
     "record_response",
     "repeat_purchase_rate",
     "rfm_segment",
@@ -140,4 +147,3 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, as tests/foundation/test_pub
     "value_metrics",
     "value_tiers",
 ]
-# -- end customer analytics --
