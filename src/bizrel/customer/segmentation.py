@@ -121,12 +121,15 @@ def read_transactions(
     tz: tzinfo = UTC,
     freq: str | None = None,
     currency: str | Currency | None = None,
+    track_first: bool = True,
 ) -> CustomerTransactions:
     """One validating pass: per-customer counts, totals, first and last purchase (and period sums).
 
     Refuses non-Money amounts, mixed currencies (CurrencyMismatch), naive datetimes and purchases
-    after `as_of` (ValidationError naming `occurred_at`). The loop avoids per-row allocations: it
-    keeps integer minor units in plain dicts, which is what lets it handle millions of rows.
+    after `as_of` (ValidationError naming `occurred_at`). The loop does one dict lookup and no
+    object creation per row (exact Decimal sums in one small list per customer), which is what
+    lets it handle millions of rows; totals become integer minor units once per customer.
+    With track_first=False the first purchase is not tracked (`first` holds the last one).
     """
     if freq is not None and freq not in PERIOD_INDEX:
         raise ValidationError("freq", freq, f"expected one of {sorted(PERIOD_INDEX)}")
@@ -166,7 +169,7 @@ def read_transactions(
             s[1] += money.amount
             if at > s[2]:
                 s[2] = at
-            elif at < s[3]:
+            elif track_first and at < s[3]:
                 s[3] = at
             if index is not None:
                 sums = s[4]
@@ -376,7 +379,7 @@ def rfm_summary(
     if freq not in ("D", "W"):
         raise ValidationError("freq", freq, "expected 'D' (days) or 'W' (ISO weeks)")
     lifetimes = convention == "lifetimes"
-    data = read_transactions(transactions, as_of=as_of, tz=tz, freq=freq if lifetimes else None)
+    data = read_transactions(transactions, as_of=as_of, tz=tz, freq=freq if lifetimes else None, track_first=False)
     cur = data.currency
     ids = sorted(data.count)
     if lifetimes:
