@@ -55,15 +55,20 @@ def build(n: int, customers: int) -> list[Purchase]:
     return out
 
 
-def timed(label: str, fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    print(f"  {label:<44} {best:8.3f} s")
-    return best, result
+def interleaved(contenders: dict[str, Callable[[], Any]], rounds: int = 3) -> dict[str, tuple[float, Any]]:
+    """Best time of each contender over `rounds`, running them in turn so all see the same machine load."""
+    best: dict[str, tuple[float, Any]] = {}
+    for _ in range(rounds):
+        for label, fn in contenders.items():
+            gc.collect()
+            t0 = time.perf_counter()
+            result = fn()
+            elapsed = time.perf_counter() - t0
+            if label not in best or elapsed < best[label][0]:
+                best[label] = (elapsed, result)
+    for label, (elapsed, _) in best.items():
+        print(f"  {label:<44} {elapsed:8.3f} s")
+    return best
 
 
 def _grid() -> np.ndarray:
@@ -140,17 +145,10 @@ def check(summary: RfmSummary, pandas_result: pd.DataFrame, polars_result: pl.Da
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     customers = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
-    print(f"RFM summary + scores + segments: {n:,} purchases, {customers:,} customers (best of 3)")
+    print(f"RFM summary + scores + segments: {n:,} purchases, {customers:,} customers (best of 3, interleaved)")
     t0 = time.perf_counter()
     purchases = build(n, customers)
     print(f"  building the records took {time.perf_counter() - t0:.1f} s")
-
-    py_time, summary = timed("bizrel pure Python (classic)", lambda: rfm_summary(purchases, as_of=AS_OF))
-    lt_time, _ = timed(
-        "bizrel pure Python (lifetimes, freq=D)",
-        lambda: rfm_summary(purchases, as_of=AS_OF, convention="lifetimes"),
-        repeat=1,
-    )
 
     t0 = time.perf_counter()
     frame = pd.DataFrame(
@@ -161,14 +159,27 @@ def main() -> None:
         }
     )
     frame_time = time.perf_counter() - t0
-    print(f"  {'(building the pandas frame from the records)':<44} {frame_time:8.3f} s")
     polars_frame = pl.from_pandas(frame)
-    pd_time, pd_result = timed("pandas groupby + rank", lambda: with_pandas(frame))
-    pl_time, pl_result = timed("polars group_by + rank", lambda: with_polars(polars_frame))
+    print(f"  {'(building the pandas frame from the records)':<44} {frame_time:8.3f} s")
+    best = interleaved(
+        {
+            "bizrel pure Python (classic)": lambda: rfm_summary(purchases, as_of=AS_OF),
+            "bizrel pure Python (lifetimes, freq=D)": lambda: rfm_summary(
+                purchases, as_of=AS_OF, convention="lifetimes"
+            ),
+            "pandas groupby + rank": lambda: with_pandas(frame),
+            "polars group_by + rank": lambda: with_polars(polars_frame),
+        }
+    )
+    (py_time, summary), (lt_time, _) = (
+        best["bizrel pure Python (classic)"],
+        best["bizrel pure Python (lifetimes, freq=D)"],
+    )
+    (pd_time, pd_result), (pl_time, pl_result) = best["pandas groupby + rank"], best["polars group_by + rank"]
     check(summary, pd_result, pl_result)
     print("  results identical across the three: yes")
 
-    del pd_result, pl_result
+    del pd_result, pl_result, best
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]

@@ -131,10 +131,32 @@ def read_transactions(
     lets it handle millions of rows; totals become integer minor units once per customer.
     With track_first=False the first purchase is not tracked (`first` holds the last one).
     """
+    cur, state = _scan(
+        transactions, as_of, tz, freq, Currency.of(currency) if currency is not None else None, track_first
+    )
+    places = cur.minor_units if cur is not None else 0
+    return CustomerTransactions(
+        cur,
+        {c: s[0] for c, s in state.items()},
+        {c: _minor(s[1], places) for c, s in state.items()},
+        {c: s[3] for c, s in state.items()},
+        {c: s[2] for c, s in state.items()},
+        {c: s[4] for c, s in state.items()} if freq is not None else {},
+    )
+
+
+def _scan(
+    transactions: Iterable[object],
+    as_of: datetime | None,
+    tz: tzinfo,
+    freq: str | None,
+    cur: Currency | None,
+    track_first: bool,
+) -> tuple[Currency | None, dict[str, list[Any]]]:
+    """The hot loop behind read_transactions; the per-customer lists are its raw result."""
     if freq is not None and freq not in PERIOD_INDEX:
         raise ValidationError("freq", freq, f"expected one of {sorted(PERIOD_INDEX)}")
     index = PERIOD_INDEX[freq] if freq is not None else None
-    cur = Currency.of(currency) if currency is not None else None
     # per customer: [purchases, total, last, first, {period: sum}]; one dict lookup per row
     state: dict[str, list[Any]] = {}
     record_type: type | None = None
@@ -180,15 +202,7 @@ def read_transactions(
         for customer_id, s in state.items():
             if s[2] > limit:
                 raise ValidationError("occurred_at", s[2], f"customer {customer_id} purchased after as_of {limit}")
-    places = cur.minor_units if cur is not None else 0
-    return CustomerTransactions(
-        cur,
-        {c: s[0] for c, s in state.items()},
-        {c: _minor(s[1], places) for c, s in state.items()},
-        {c: s[3] for c, s in state.items()},
-        {c: s[2] for c, s in state.items()},
-        {c: s[4] for c, s in state.items()} if index else {},
-    )
+    return cur, state
 
 
 _FIELDS: Final = ("customer_id", "occurred_at", "amount")
@@ -208,11 +222,6 @@ def _check_amount(amount: object, cur: Currency | None) -> Currency:
     return cur
 
 
-def _mean(total_minor: int, count: int, cur: Currency) -> Money:
-    """Exact mean rounded half-even to whole minor units."""
-    return Money.from_minor(round(Fraction(total_minor, count)), cur)
-
-
 # -- scores and segments ----------------------------------------------------------------------------
 
 
@@ -221,15 +230,22 @@ def quantile_scores(values: Mapping[str, Any], *, higher_is_better: bool = True)
 
     Ties share a score; the score never drops when the value gets better.
     """
+    return dict(zip(values, _scores(list(values.values()), higher_is_better), strict=True))
+
+
+def _scores(values: list[Any], higher_is_better: bool = True) -> list[int]:
     n = len(values)
-    ordered = sorted(values.values(), reverse=not higher_is_better)
-    score_of: dict[Any, int] = {}
-    previous: object = object()
-    for index, value in enumerate(ordered):
-        if value != previous:
-            score_of[value] = 1 + 5 * index // n
+    order = sorted(range(n), key=values.__getitem__, reverse=not higher_is_better)
+    scores = [0] * n
+    previous: object = _UNCHECKED
+    score = 0
+    for rank, i in enumerate(order):
+        value = values[i]
+        if value != previous:  # a new value: count everything ranked before it as worse
+            score = 1 + 5 * rank // n
             previous = value
-    return {customer_id: score_of[v] for customer_id, v in values.items()}
+        scores[i] = score
+    return scores
 
 
 SEGMENT_RULES: Final[tuple[tuple[str, tuple[int, int], tuple[int, int]], ...]] = (
@@ -379,52 +395,48 @@ def rfm_summary(
     if freq not in ("D", "W"):
         raise ValidationError("freq", freq, "expected 'D' (days) or 'W' (ISO weeks)")
     lifetimes = convention == "lifetimes"
-    data = read_transactions(transactions, as_of=as_of, tz=tz, freq=freq if lifetimes else None, track_first=False)
-    cur = data.currency
-    ids = sorted(data.count)
-    if lifetimes:
-        figures = _lifetimes_figures(data, ids, PERIOD_INDEX[freq](as_of, tz))
-    else:
-        figures = _classic_figures(data, ids, _day(as_of, tz), tz, monetary == "mean")
-    # figures: customer -> (recency, frequency, monetary in minor units, T, days since last purchase)
+    cur, state = _scan(transactions, as_of, tz, freq if lifetimes else None, None, False)
     if cur is None:  # no transactions at all
         return RfmSummary(convention, as_of, cur, ())
+    items = sorted(state.items())  # by customer id; every later pass walks this list in order
+    if lifetimes:
+        figures = _lifetimes_figures(items, PERIOD_INDEX[freq](as_of, tz), cur.minor_units)
+    else:
+        figures = _classic_figures(items, _day(as_of, tz), tz, cur.minor_units, monetary == "mean")
     if not scored:
-        rows = tuple(RfmRow(c, f[0], f[1], f[2], cur, f[3]) for c, f in figures.items())
-        return RfmSummary(convention, as_of, cur, rows)
-    r_scores = quantile_scores({c: f[4] for c, f in figures.items()}, higher_is_better=False)
-    f_scores = quantile_scores({c: f[1] for c, f in figures.items()})
-    m_scores = quantile_scores({c: f[2] for c, f in figures.items()})
+        return RfmSummary(convention, as_of, cur, tuple(RfmRow(*f[:4], cur, f[4]) for f in figures))
+    r_scores = _scores([f[5] for f in figures], higher_is_better=False)
+    f_scores = _scores([f[2] for f in figures])
+    m_scores = _scores([f[3] for f in figures])
     grid = _SEGMENT_GRID
-    scored_rows = []
-    for c, (recency, frequency, value, t, _) in figures.items():
-        r, f, m = r_scores[c], f_scores[c], m_scores[c]
-        scored_rows.append(RfmRow(c, recency, frequency, value, cur, t, r, f, m, grid[r][(f + m + 1) // 2]))
-    return RfmSummary(convention, as_of, cur, tuple(scored_rows))
+    rows = tuple(
+        RfmRow(c, recency, frequency, value, cur, t, r, f, m, grid[r][(f + m + 1) // 2])
+        for (c, recency, frequency, value, t, _), r, f, m in zip(figures, r_scores, f_scores, m_scores, strict=True)
+    )
+    return RfmSummary(convention, as_of, cur, rows)
 
 
-Figures = dict[str, tuple[int, int, int, int | None, int]]  # insertion-ordered by customer id
+Figures = list[tuple[str, int, int, int, int | None, int]]
+"""(customer id, recency, frequency, monetary in minor units, T, periods since the last purchase)."""
 
 
-def _classic_figures(data: CustomerTransactions, ids: list[str], today: int, tz: tzinfo, mean: bool) -> Figures:
-    figures: Figures = {}
-    for c in ids:
-        recency = today - _day(data.last[c], tz)
-        n, total = data.count[c], data.total_minor[c]
-        figures[c] = (recency, n, round(Fraction(total, n)) if mean else total, None, recency)
+def _classic_figures(items: list[tuple[str, list[Any]]], today: int, tz: tzinfo, places: int, mean: bool) -> Figures:
+    figures: Figures = []
+    for c, (n, total, last, _, _) in items:
+        recency = today - _day(last, tz)
+        minor = _minor(total, places)
+        figures.append((c, recency, n, round(Fraction(minor, n)) if mean else minor, None, recency))
     return figures
 
 
-def _lifetimes_figures(data: CustomerTransactions, ids: list[str], end: int) -> Figures:
-    figures: Figures = {}
-    places = data.currency.minor_units if data.currency is not None else 0
-    for c in ids:
-        sums = data.by_period[c]
+def _lifetimes_figures(items: list[tuple[str, list[Any]]], end: int, places: int) -> Figures:
+    figures: Figures = []
+    for c, (_, total, _, _, sums) in items:
         first, last = min(sums), max(sums)
         frequency = len(sums) - 1
-        repeat_minor = data.total_minor[c] - _minor(sums[first], places)
+        repeat_minor = _minor(EXACT.subtract(total, sums[first]), places)
         value = round(Fraction(repeat_minor, frequency)) if frequency else 0
-        figures[c] = (last - first, frequency, value, end - first, end - last)
+        figures.append((c, last - first, frequency, value, end - first, end - last))
     return figures
 
 
