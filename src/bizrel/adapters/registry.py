@@ -7,7 +7,7 @@ Version ranges are reserved per area so that work on different contexts never co
 
 from __future__ import annotations
 
-from bizrel.adapters import tables, tables_customer_analytics, tables_purchases
+from bizrel.adapters import tables, tables_customer_analytics, tables_performance, tables_purchases
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -29,6 +29,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     # loyalty (20-29)
     # sales process (30-39)
     # sales performance (40-49)
+    Migration(
+        40,
+        "sales performance: organisations, targets, commission plans and statements, contracts",
+        tables=tables_performance.ALL,
+    ),
     # bridge (50-59)
     # security (60-69)
 )

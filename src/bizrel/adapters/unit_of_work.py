@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables, tables_customer_analytics, tables_purchases
+from bizrel.adapters import tables, tables_customer_analytics, tables_performance, tables_purchases
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -25,7 +25,16 @@ from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
 from bizrel.customer import SegmentDefinition, SegmentSnapshot, Survey, SurveyResponse
 from bizrel.customer.purchases import Purchase
-from bizrel.sales import Opportunity, Pipeline
+from bizrel.sales import (
+    CommissionAdjustment,
+    CommissionPlan,
+    CommissionStatement,
+    Contract,
+    Opportunity,
+    Pipeline,
+    SalesOrganisation,
+    Target,
+)
 
 if TYPE_CHECKING:
     from bizrel.adapters.store import Store
@@ -288,5 +297,29 @@ class StoreUnitOfWork:
     # -- sales process --
 
     # -- sales performance --
+
+    @property
+    def organisations(self) -> TableRepository[SalesOrganisation]:
+        return self.repository(tables_performance.ORGANISATIONS)
+
+    @property
+    def targets(self) -> TableRepository[Target]:
+        return self.repository(tables_performance.TARGETS)
+
+    @property
+    def commission_plans(self) -> TableRepository[CommissionPlan]:
+        return self.repository(tables_performance.COMMISSION_PLANS)
+
+    @property
+    def commission_statements(self) -> TableRepository[CommissionStatement]:
+        return self.repository(tables_performance.COMMISSION_STATEMENTS)
+
+    @property
+    def commission_adjustments(self) -> TableRepository[CommissionAdjustment]:
+        return self.repository(tables_performance.COMMISSION_ADJUSTMENTS)
+
+    @property
+    def contracts(self) -> TableRepository[Contract]:
+        return self.repository(tables_performance.CONTRACTS)
 
     # -- bridge --

@@ -1,0 +1,85 @@
+"""Where DuckDB, SQLite and PostgreSQL differ, in one place.
+
+Every analytic is written once as SQL over a relation `tx(customer_id, occurred_at, amount_minor,
+currency)` (or the funnel's relations); a Dialect supplies the few expressions that differ: the
+local calendar day of a timestamp, integer division (all three truncate toward zero), a bound
+parameter, and how a timestamp column is stored.
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from bizrel.core.errors import ValidationError
+
+__all__ = ["DUCKDB", "POSTGRES", "SQLITE", "Dialect"]
+
+ORDINAL_EPOCH = "0001-01-01"  # date.toordinal() counts from here (ordinal 1), a Monday
+_EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal()
+_DAY_US = 86_400_000_000
+
+
+@frozen
+class Dialect:
+    name: str
+    param: str
+
+    def local_date(self, timestamp: str, tz: str) -> str:
+        """The calendar date of a timestamp in zone `tz`."""
+        if self.name == "duckdb":
+            return f"CAST(timezone('{_zone(tz)}', {timestamp}) AS DATE)"
+        if self.name == "postgres":
+            return f"CAST({timestamp} AT TIME ZONE '{_zone(tz)}' AS DATE)"
+        if tz != "UTC":
+            raise ValidationError("tz", tz, "SQLite push-down computes days in UTC only; use the engine or tz=UTC")
+        return f"substr({timestamp}, 1, 10)"  # stored as fixed-width UTC text
+
+    def ordinal(self, day: str) -> str:
+        """date.toordinal() of a date expression, as an integer expression."""
+        if self.name == "duckdb":
+            return f"(date_diff('day', DATE '{ORDINAL_EPOCH}', {day}) + 1)"
+        if self.name == "postgres":
+            return f"(({day} - DATE '{ORDINAL_EPOCH}') + 1)"
+        return f"CAST(julianday({day}) - 1721424.5 AS INTEGER)"  # julianday of a date is x.5: exact
+
+    def day_ordinal(self, timestamp: str, tz: str) -> str:
+        """date.toordinal() of the timestamp's local day; in UTC on DuckDB, integer arithmetic on
+        epoch microseconds (floor division), about 3x faster than a time-zone conversion."""
+        if self.name == "duckdb" and tz == "UTC":
+            us = f"epoch_us({timestamp})"
+            floor = f"(({us} - CASE WHEN {us} < 0 THEN {_DAY_US - 1} ELSE 0 END) // {_DAY_US})"
+            return f"({floor} + {_EPOCH_ORDINAL})"
+        return self.ordinal(self.local_date(timestamp, tz))
+
+    def idiv(self, a: str, b: str) -> str:
+        if self.name == "duckdb":
+            return f"(({a}) // ({b}))"
+        if self.name == "postgres":
+            return f"div(({a}), ({b}))"
+        return f"(({a}) / ({b}))"
+
+    def wide(self, expr: str) -> str:
+        """expr as an integer wide enough for products of sums (SQLite has 64 bits only)."""
+        if self.name == "duckdb":
+            return f"CAST({expr} AS HUGEINT)"
+        if self.name == "postgres":
+            return f"CAST({expr} AS NUMERIC)"
+        return expr
+
+    def half_even_div(self, a: str, b: str) -> str:
+        """a / b rounded half-even to an integer (b > 0), with integer arithmetic only."""
+        q = self.idiv(f"abs({a})", b)
+        r = f"(abs({a}) - {q} * ({b}))"
+        rounded = f"(CASE WHEN 2 * {r} > ({b}) THEN {q} + 1 WHEN 2 * {r} = ({b}) THEN {q} + ({q} % 2) ELSE {q} END)"
+        return f"(CASE WHEN ({a}) < 0 THEN -{rounded} ELSE {rounded} END)"
+
+
+def _zone(tz: str) -> str:
+    if not tz.replace("/", "").replace("_", "").replace("-", "").replace("+", "").isalnum():
+        raise ValidationError("tz", tz, "not an IANA time zone name")
+    return tz
+
+
+DUCKDB = Dialect("duckdb", "?")
+SQLITE = Dialect("sqlite", "?")
+POSTGRES = Dialect("postgres", "%s")
