@@ -289,33 +289,24 @@ _SEGMENT_GRID: Final = _grid()
 
 @frozen
 class RfmRow:
-    """One customer's RFM figures; T only in the lifetimes convention, scores only when scored.
-
-    The monetary value is kept in integer minor units and becomes Money on access, so a summary of
-    100,000 customers does not build 100,000 Money objects nobody may look at.
-    """
+    """One customer's RFM figures; T only in the lifetimes convention, scores only when scored."""
 
     customer_id: str
     recency: int
     frequency: int
-    monetary_minor: int
-    currency: Currency
+    monetary: Money
     T: int | None = None
     r_score: int | None = None
     f_score: int | None = None
     m_score: int | None = None
     segment: str | None = None
 
-    @property
-    def monetary(self) -> Money:
-        return Money.from_minor(self.monetary_minor, self.currency)
-
     def to_row(self) -> dict[str, object]:
         row: dict[str, object] = {
             "customer_id": self.customer_id,
             "recency": self.recency,
             "frequency": self.frequency,
-            "monetary": Decimal(self.monetary_minor).scaleb(-self.currency.minor_units),
+            "monetary": self.monetary.amount,
         }
         if self.T is not None:
             row["T"] = self.T
@@ -404,13 +395,14 @@ def rfm_summary(
     else:
         figures = _classic_figures(items, _day(as_of, tz), tz, cur.minor_units, monetary == "mean")
     if not scored:
-        return RfmSummary(convention, as_of, cur, tuple(RfmRow(*f[:4], cur, f[4]) for f in figures))
+        rows = tuple(RfmRow(c, r, f, Money.from_minor(m, cur), t) for c, r, f, m, t, _ in figures)
+        return RfmSummary(convention, as_of, cur, rows)
     r_scores = _scores([f[5] for f in figures], higher_is_better=False)
     f_scores = _scores([f[2] for f in figures])
     m_scores = _scores([f[3] for f in figures])
     grid = _SEGMENT_GRID
     rows = tuple(
-        RfmRow(c, recency, frequency, value, cur, t, r, f, m, grid[r][(f + m + 1) // 2])
+        RfmRow(c, recency, frequency, Money.from_minor(value, cur), t, r, f, m, grid[r][(f + m + 1) // 2])
         for (c, recency, frequency, value, t, _), r, f, m in zip(figures, r_scores, f_scores, m_scores, strict=True)
     )
     return RfmSummary(convention, as_of, cur, rows)
