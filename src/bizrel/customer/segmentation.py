@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from itertools import islice
 from typing import Any, Final, Literal
 
 from attrs import define, field, frozen
@@ -127,18 +128,18 @@ def read_transactions(
 
     Refuses non-Money amounts, mixed currencies (CurrencyMismatch), naive datetimes and purchases
     after `as_of` (ValidationError naming `occurred_at`). The loop does one dict lookup and no
-    object creation per row (exact Decimal sums in one small list per customer), which is what
-    lets it handle millions of rows; totals become integer minor units once per customer.
+    object creation per row (it appends the amount to its customer's small list), which is what
+    lets it handle millions of rows; totals are summed in C and become integer minor units once
+    per customer.
     With track_first=False the first purchase is not tracked (`first` holds the last one).
     """
     cur, state = _scan(
         transactions, as_of, tz, freq, Currency.of(currency) if currency is not None else None, track_first
     )
-    places = cur.minor_units if cur is not None else 0
     return CustomerTransactions(
         cur,
         {c: s[0] for c, s in state.items()},
-        {c: _minor(s[1], places) for c, s in state.items()},
+        {c: s[1] for c, s in state.items()},
         {c: s[3] for c, s in state.items()},
         {c: s[2] for c, s in state.items()},
         {c: s[4] for c, s in state.items()} if freq is not None else {},
@@ -153,11 +154,14 @@ def _scan(
     cur: Currency | None,
     track_first: bool,
 ) -> tuple[Currency | None, dict[str, list[Any]]]:
-    """The hot loop behind read_transactions; the per-customer lists are its raw result."""
+    """The hot loop behind read_transactions.
+
+    Returns per customer [purchases, total in minor units, last, first, {period: Decimal sum}].
+    """
     if freq is not None and freq not in PERIOD_INDEX:
         raise ValidationError("freq", freq, f"expected one of {sorted(PERIOD_INDEX)}")
     index = PERIOD_INDEX[freq] if freq is not None else None
-    # per customer: [purchases, total, last, first, {period: sum}]; one dict lookup per row
+    # per customer while scanning: [last, first, {period: sum} or None, amount, amount, ...]
     state: dict[str, list[Any]] = {}
     record_type: type | None = None
     get = fields_getter({}, _FIELDS)  # replaced by the first record's kind of reader
@@ -185,24 +189,30 @@ def _scan(
                     and customer_id.isprintable()
                 ):
                     check_id("customer_id", customer_id)  # the fast test above only passes ids it would accept
-                state[customer_id] = [1, money.amount, at, at, {index(at, tz): money.amount} if index else None]
+                state[customer_id] = [at, at, {index(at, tz): money.amount} if index else None, money.amount]
                 continue
-            s[0] += 1
-            s[1] += money.amount
-            if at > s[2]:
-                s[2] = at
-            elif track_first and at < s[3]:
-                s[3] = at
+            s.append(money.amount)  # summed per customer in C after the loop: cheaper than adding here
+            if at > s[0]:
+                s[0] = at
+            elif track_first and at < s[1]:
+                s[1] = at
             if index is not None:
-                sums = s[4]
+                sums = s[2]
                 key = index(at, tz)
                 sums[key] = sums[key] + money.amount if key in sums else money.amount
     if as_of is not None:
         limit = check_aware(as_of, "as_of")
         for customer_id, s in state.items():
-            if s[2] > limit:
-                raise ValidationError("occurred_at", s[2], f"customer {customer_id} purchased after as_of {limit}")
-    return cur, state
+            if s[0] > limit:
+                raise ValidationError("occurred_at", s[0], f"customer {customer_id} purchased after as_of {limit}")
+    places = cur.minor_units if cur is not None else 0
+    with localcontext(EXACT):
+        return cur, {
+            c: [len(s) - 3, _minor(sum(islice(s, 3, None), _ZERO), places), s[0], s[1], s[2]] for c, s in state.items()
+        }
+
+
+_ZERO: Final = Decimal(0)
 
 
 _FIELDS: Final = ("customer_id", "occurred_at", "amount")
@@ -393,7 +403,7 @@ def rfm_summary(
     if lifetimes:
         figures = _lifetimes_figures(items, PERIOD_INDEX[freq](as_of, tz), cur.minor_units)
     else:
-        figures = _classic_figures(items, _day(as_of, tz), tz, cur.minor_units, monetary == "mean")
+        figures = _classic_figures(items, _day(as_of, tz), tz, monetary == "mean")
     if not scored:
         rows = tuple(RfmRow(c, r, f, Money.from_minor(m, cur), t) for c, r, f, m, t, _ in figures)
         return RfmSummary(convention, as_of, cur, rows)
@@ -412,12 +422,11 @@ Figures = list[tuple[str, int, int, int, int | None, int]]
 """(customer id, recency, frequency, monetary in minor units, T, periods since the last purchase)."""
 
 
-def _classic_figures(items: list[tuple[str, list[Any]]], today: int, tz: tzinfo, places: int, mean: bool) -> Figures:
+def _classic_figures(items: list[tuple[str, list[Any]]], today: int, tz: tzinfo, mean: bool) -> Figures:
     figures: Figures = []
     for c, (n, total, last, _, _) in items:
         recency = today - _day(last, tz)
-        minor = _minor(total, places)
-        figures.append((c, recency, n, round(Fraction(minor, n)) if mean else minor, None, recency))
+        figures.append((c, recency, n, round(Fraction(total, n)) if mean else total, None, recency))
     return figures
 
 
@@ -426,7 +435,7 @@ def _lifetimes_figures(items: list[tuple[str, list[Any]]], end: int, places: int
     for c, (_, total, _, _, sums) in items:
         first, last = min(sums), max(sums)
         frequency = len(sums) - 1
-        repeat_minor = _minor(EXACT.subtract(total, sums[first]), places)
+        repeat_minor = total - _minor(sums[first], places)
         value = round(Fraction(repeat_minor, frequency)) if frequency else 0
         figures.append((c, last - first, frequency, value, end - first, end - last))
     return figures
