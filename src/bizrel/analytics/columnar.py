@@ -46,6 +46,10 @@ def _source(con: Any, data: object) -> None:
             raise ValidationError("data", path, "no such file")
         reader = con.read_parquet if path.endswith((".parquet", ".pq")) else con.read_csv
         reader(path).create_view("src")
+    elif type(data).__module__.startswith("pandas"):
+        # DuckDB scans Arrow in parallel and pandas object columns one row at a time
+        pyarrow = importlib.import_module("pyarrow")
+        con.register("src", pyarrow.Table.from_pandas(data, preserve_index=False))
     else:
         con.register("src", data)
 
@@ -60,8 +64,7 @@ class TxStats:
 
 
 def load_transactions(con: Any, data: object, *, allow_float_amounts: bool = False) -> TxStats:
-    """Create `tx` (a native table for in-memory inputs, a view over files) and check it: one
-    currency, a known one. In-memory frames are copied once so every later scan is native."""
+    """Create the view `tx` over the input and check it in one scan: one currency, a known one."""
     _source(con, data)
     types = {name: str(kind).upper() for name, kind, *_ in con.execute("DESCRIBE src").fetchall()}
     for required in ("customer_id", "occurred_at", "currency"):
@@ -74,9 +77,8 @@ def load_transactions(con: Any, data: object, *, allow_float_amounts: bool = Fal
     exponent = 2
     if "amount_minor" not in types:  # converting an amount column needs the currency first
         exponent = MINOR_UNITS.get(_single_currency(con, "src") or "", 2)
-    kind = "VIEW" if isinstance(data, str | os.PathLike) else "TABLE"
     con.execute(
-        f"CREATE TEMP {kind} tx AS SELECT CAST(customer_id AS VARCHAR) AS customer_id, occurred_at, "
+        "CREATE TEMP VIEW tx AS SELECT CAST(customer_id AS VARCHAR) AS customer_id, occurred_at, "
         f"{_amount_minor(con, types, exponent, allow_float_amounts)} AS amount_minor, "
         "CAST(currency AS VARCHAR) AS currency FROM src"
     )

@@ -1,6 +1,64 @@
-"""The bridge: the only package that knows both customer management and sales management.
+"""The bridge (桥): hands won deals over to customer success and feeds customer signals back to sales.
 
-It hands won deals over to customer success and feeds customer signals back to sales.
+The only package that imports both bizrel.customer and bizrel.sales.
 """
 
-__all__: list[str] = []
+from bizrel.bridge.closed_loop import ClosedLoopLine, ClosedLoopReport, DealOutcome, closed_loop_report, deal_outcomes
+from bizrel.bridge.feedback import (
+    on_health_band_changed,
+    on_referral_submitted,
+    on_subscription_churned,
+    on_subscription_renewed,
+)
+from bizrel.bridge.handoff import hand_over, open_due_renewals, pick_csm, request_outreach
+from bizrel.bridge.model import (
+    AccountRoles,
+    BridgeConfig,
+    CsmCandidate,
+    Handoff,
+    HandoffCompleted,
+    OnboardingPlan,
+    OnboardingTask,
+    OnboardingTemplate,
+    OutreachRecord,
+    SalesSignal,
+    SignalKind,
+    SignalRaised,
+    TaskTemplate,
+    handoff_id,
+)
+from bizrel.bridge.ports import BridgeStore, BridgeUnitOfWork
+from bizrel.bridge.wiring import wire_bridge
+
+__all__ = [
+    "AccountRoles",
+    "BridgeConfig",
+    "BridgeStore",
+    "BridgeUnitOfWork",
+    "ClosedLoopLine",
+    "ClosedLoopReport",
+    "CsmCandidate",
+    "DealOutcome",
+    "Handoff",
+    "HandoffCompleted",
+    "OnboardingPlan",
+    "OnboardingTask",
+    "OnboardingTemplate",
+    "OutreachRecord",
+    "SalesSignal",
+    "SignalKind",
+    "SignalRaised",
+    "TaskTemplate",
+    "closed_loop_report",
+    "deal_outcomes",
+    "hand_over",
+    "handoff_id",
+    "on_health_band_changed",
+    "on_referral_submitted",
+    "on_subscription_churned",
+    "on_subscription_renewed",
+    "open_due_renewals",
+    "pick_csm",
+    "request_outreach",
+    "wire_bridge",
+]
