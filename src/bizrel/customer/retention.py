@@ -26,14 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, tzinfo
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Final
 
 from attrs import frozen
 
 from bizrel.core.errors import ValidationError
-from bizrel.core.money import Currency, Money, to_decimal
+from bizrel.core.money import EXACT, Currency, Money, to_decimal
 from bizrel.core.numbers import ratio, round_fraction
 from bizrel.core.periods import Period, PeriodKind
 from bizrel.customer._analytics import Tabular, check_aware, pct
@@ -104,7 +104,7 @@ def cohort_retention(
         end = local.year * 12 + local.month - 1
     else:
         end = max((max(m) for m in months.values()), default=0)
-    members: dict[int, list[dict[int, int]]] = {}
+    members: dict[int, list[dict[int, Decimal]]] = {}
     for sums in months.values():
         members.setdefault(min(sums), []).append(sums)
     rows = []
@@ -340,9 +340,11 @@ def value_metrics(
     churn = _churn(data, last_complete)
     active = _buyers(data, last_complete)
     first, end = last_complete.start.toordinal(), last_complete.end.toordinal()
-    spent = sum(m for c in active for d, m in data.by_period[c].items() if first <= d < end)
-    customers, orders = len(data.count), sum(data.count.values())
     cur = data.currency
+    with localcontext(EXACT):  # exact Decimal sums, never the global context
+        spent_total = sum((m for c in active for d, m in data.by_period[c].items() if first <= d < end), Decimal(0))
+    spent = int(spent_total.scaleb(cur.minor_units if cur else 0, context=EXACT))
+    customers, orders = len(data.count), sum(data.count.values())
     predicted = None
     if cur is not None and active and churn.customers_at_start:
         # AOV(P) x frequency(P) = revenue(P) / active customers(P); churn kept as an exact fraction
