@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit
@@ -78,7 +77,7 @@ class Store:
         return delivered
 
     def _now(self) -> str:
-        value: str = portable_value(datetime.now(UTC))
+        value: str = portable_value(self.clock.now())
         return value
 
     def close(self) -> None:
