@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
@@ -277,11 +277,23 @@ class StoreUnitOfWork:
             )
         return records
 
-    def rewrite_outbox(self, rewrite: Callable[[str, dict[str, Any]], dict[str, Any] | None]) -> int:
-        """Rewrite stored event payloads of this tenant in this transaction (erasure); the number rewritten."""
+    def rewrite_outbox(
+        self,
+        rewrite: Callable[[str, dict[str, Any]], dict[str, Any] | None],
+        *,
+        mentioning: Collection[str] | None = None,
+    ) -> int:
+        """Rewrite stored event payloads of this tenant in this transaction (erasure); the number rewritten.
+
+        With `mentioning`, only events whose payload contains one of those strings are decoded and
+        passed on (a text search on the stored JSON, which escapes non-ASCII the same way).
+        """
         self.flush()
+        needles = None if mentioning is None else [json.dumps(m, ensure_ascii=True)[1:-1] for m in mentioning]
 
         def on_text(type_name: str, payload: str) -> str | None:
+            if needles is not None and not any(n in payload for n in needles):
+                return None
             new = rewrite(type_name, json.loads(payload))
             return None if new is None else _dumps(new)
 

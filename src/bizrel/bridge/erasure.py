@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -135,8 +135,14 @@ class ErasureUnitOfWork(BridgeUnitOfWork, CustomerAnalyticsUnitOfWork, Protocol)
     @property
     def erasure_requests(self) -> Repository[ErasureRequest]: ...
 
-    def rewrite_outbox(self, rewrite: Callable[[str, dict[str, Any]], dict[str, Any] | None]) -> int:
-        """Pass every outbox event of the tenant to `rewrite` (type name, payload); store what it returns."""
+    def rewrite_outbox(
+        self,
+        rewrite: Callable[[str, dict[str, Any]], dict[str, Any] | None],
+        *,
+        mentioning: Collection[str] | None = None,
+    ) -> int:
+        """Pass the outbox events of the tenant (those whose payload contains one of `mentioning`,
+        when given) to `rewrite` (type name, payload); store what it returns."""
         ...
 
 
@@ -167,7 +173,9 @@ def erase_customer(
     linked_ids = {customer_id, *(r.id for r in records)} - held
     if customer.external_id:
         linked_ids.add(customer.external_id)
-    rewritten = uow.rewrite_outbox(scrubber.outbox_rewriter(linked_ids)) if scrubber.tokens else 0
+    rewritten = (
+        uow.rewrite_outbox(scrubber.outbox_rewriter(linked_ids), mentioning=linked_ids) if scrubber.tokens else 0
+    )
     return _record(uow, customer_id, now, holds, scrubber.replaced, rewritten)
 
 
@@ -193,44 +201,57 @@ def _record(
 
 
 def _linked(uow: ErasureUnitOfWork, customer_id: str, account_id: str | None) -> list[Aggregate]:
-    """Every record holding a copy of the customer's data, in both contexts."""
+    """Every record holding a copy of the customer's data, in both contexts.
+
+    Indexed lookups come first and the full scans (opportunities, leads, activities) last: every
+    query flushes the unit of work, which re-encodes what it tracks.
+    """
     handoffs = uow.handoffs.list(customer_id=customer_id)
+    records: list[Aggregate] = [
+        uow.customers.get(customer_id),
+        *uow.interactions.list(customer_id=customer_id),
+        *uow.survey_responses.list(customer_id=customer_id),
+        *uow.subscriptions.list(customer_id=customer_id),
+        *uow.referrals.list(referrer_id=customer_id),
+        *uow.loyalty_accounts.list(customer_id=customer_id),
+        *uow.sales_signals.list(customer_id=customer_id),
+        *uow.onboarding_plans.list(customer_id=customer_id),
+        *handoffs,
+    ]
     opp_ids = {h.opportunity_id for h in handoffs} | {
         h.renewal_opportunity_id for h in handoffs if h.renewal_opportunity_id
     }
     account_ids = {account_id} if account_id else set()
+    accounts = [a for a in (uow.accounts.find(i) for i in sorted(account_ids)) if a is not None]
     opportunities = [o for o in uow.opportunities.list() if o.id in opp_ids or o.account_id in account_ids]
     opp_ids |= {o.id for o in opportunities}
-    account_ids |= {o.account_id for o in opportunities if o.account_id}
+    new_accounts = {o.account_id for o in opportunities if o.account_id} - account_ids
+    accounts += [a for a in (uow.accounts.find(i) for i in sorted(new_accounts)) if a is not None]
+    account_ids |= new_accounts
     lead_ids = {o.lead_id for o in opportunities if o.lead_id}
+    every_lead = uow.leads.list()
     leads = [
         lead
-        for lead in uow.leads.list()
+        for lead in every_lead
         if lead.id in lead_ids or lead.account_id in account_ids or lead.opportunity_id in opp_ids
     ]
     lead_ids |= {lead.id for lead in leads}
-    accounts = [a for a in (uow.accounts.find(i) for i in sorted(account_ids)) if a is not None]
+    merged = [lead for lead in every_lead if lead.merged_into in lead_ids and lead.id not in lead_ids]
+    leads += merged
+    lead_ids |= {lead.id for lead in merged}
     sales_ids = opp_ids | lead_ids | account_ids
+    activities = [a for a in uow.activities.list() if {a.opportunity_id, a.lead_id, a.account_id} & sales_ids]
     deals = one_of(*sorted(opp_ids))
-    records: list[Iterable[Aggregate]] = [
-        [uow.customers.get(customer_id)],
-        uow.interactions.list(customer_id=customer_id),
-        uow.survey_responses.list(customer_id=customer_id),
-        uow.subscriptions.list(customer_id=customer_id),
-        uow.referrals.list(referrer_id=customer_id),
-        uow.loyalty_accounts.list(customer_id=customer_id),
-        uow.sales_signals.list(customer_id=customer_id),
-        uow.onboarding_plans.list(customer_id=customer_id),
-        handoffs,
+    tail: list[Iterable[Aggregate]] = [
         opportunities,
         leads,
         accounts,
-        [a for a in uow.activities.list() if {a.opportunity_id, a.lead_id, a.account_id} & sales_ids],
+        activities,
         uow.pool_moves.list(record_id=one_of(*sorted(sales_ids))) if sales_ids else [],
         uow.contracts.list(opportunity_id=deals) if opp_ids else [],
         uow.commission_adjustments.list(deal_id=deals) if opp_ids else [],
     ]
-    return [record for group in records for record in group]
+    return records + [record for group in tail for record in group]
 
 
 @functools.cache
