@@ -64,6 +64,7 @@ def history(store: Store, i: int, token: str, digits: str, score: int) -> str:
             amount=Money(1000 * (i + 1), "EUR"),
             expected_close=date(2026, 3, 1),
             segment=SEGMENTS[i % 2],
+            source="web",
             account_id=account.id,
         )
         opp.lead_id = lead.id

@@ -160,3 +160,24 @@ def test_retention_years_must_be_non_negative() -> None:
     with pytest.raises(ValueError, match="invoice_years"):
         RetentionRule(invoice_years=-1)
     assert RetentionRule(invoice_years=0).invoice_years == Decimal(0)
+
+
+class _WithMorePersonalFields:
+    """A unit of work whose registry marks one more field personal (as a newly registered one would be)."""
+
+    def __init__(self, uow: Any, extra: str) -> None:
+        self._uow = uow
+        self.personal_fields = uow.personal_fields | {extra}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+
+def test_a_newly_registered_personal_field_is_erased_without_touching_the_service(store: Store) -> None:
+    cid = history(store, 0, "ZqNEWFIELD", "123456789", 8)
+    with store.unit_of_work(TENANT) as uow:
+        assert uow.opportunities.get("opp-0").source == "web"  # a code today, not personal
+        erase_customer(_WithMorePersonalFields(uow, "sales.pipeline.Opportunity.source"), cid)
+        uow.commit()
+    with store.unit_of_work(TENANT) as uow:
+        assert uow.opportunities.get("opp-0").source == pseudonym(TENANT, cid)
