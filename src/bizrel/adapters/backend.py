@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from attrs import frozen
@@ -68,6 +68,11 @@ class Transaction(Protocol):
         ...
 
     def append_outbox(self, tenant_id: str, records: Sequence[OutboxRecord]) -> None: ...
+
+    def rewrite_outbox(self, tenant_id: str, rewrite: Callable[[str, str], str | None]) -> int:
+        """Pass (type_name, payload) of every outbox record of the tenant to `rewrite`; store each
+        payload it returns (None keeps the record) in this transaction. The number rewritten."""
+        ...
 
     def commit(self) -> None: ...
 

@@ -7,8 +7,10 @@ applies them atomically under a lock at commit, checking every version again.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import attrs
 
 from bizrel.adapters.backend import Filters, OutboxRecord, PendingEvent, Row, matches
 from bizrel.adapters.schema import AggregateTable
@@ -71,6 +73,7 @@ class MemoryTransaction:
         # per shelf: id -> (row, expected stored version, None for an insert)
         self._writes: dict[_Shelf, dict[str, tuple[Row, int | None]]] = {}
         self._outbox: list[_Outbox] = []
+        self._rewritten: dict[tuple[str, str], str] = {}  # (tenant, event id) -> payload
 
     def _current(self, key: _Key) -> Row | None:
         written = self._writes.get(key[:2])
@@ -135,6 +138,19 @@ class MemoryTransaction:
     def append_outbox(self, tenant_id: str, records: Sequence[OutboxRecord]) -> None:
         self._outbox.extend(_Outbox(tenant_id, r) for r in records)
 
+    def rewrite_outbox(self, tenant_id: str, rewrite: Callable[[str, str], str | None]) -> int:
+        with self._backend.lock:
+            stored = [o for o in self._backend.outbox if o.tenant_id == tenant_id]
+        changed = 0
+        for o in [*stored, *(o for o in self._outbox if o.tenant_id == tenant_id)]:
+            key = (tenant_id, o.record.event_id)
+            payload = self._rewritten.get(key, o.record.payload)
+            new = rewrite(o.record.type_name, payload)
+            if new is not None and new != payload:
+                self._rewritten[key] = new
+                changed += 1
+        return changed
+
     def commit(self) -> None:
         backend = self._backend
         with backend.lock:
@@ -147,9 +163,15 @@ class MemoryTransaction:
             for shelf, written in self._writes.items():
                 backend.shelves.setdefault(shelf, {}).update((id, w[0]) for id, w in written.items())
             backend.outbox.extend(self._outbox)
+            for o in backend.outbox:
+                payload = self._rewritten.get((o.tenant_id, o.record.event_id))
+                if payload is not None:
+                    o.record = attrs.evolve(o.record, payload=payload)
         self._writes.clear()
         self._outbox.clear()
+        self._rewritten.clear()
 
     def rollback(self) -> None:
         self._writes.clear()
         self._outbox.clear()
+        self._rewritten.clear()

@@ -72,11 +72,11 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
     ("customer.segmentation.HasTag", (), ("tag",)),
     ("customer.segmentation.SegmentDefinition", (), (*_IDS, "description", "name")),
     ("customer.segmentation.SegmentSnapshot", (), (*_IDS, "segment_id")),
-    # loyalty: the ledger's reason is free text; keys, sources and tiers are codes
+    # loyalty: the ledger's reason is free text (and part of an entry's fingerprint); keys, sources and tiers are codes
     (
         "customer.loyalty.ledger.Entry",
-        ("reason",),
-        ("cap_period", "fingerprint", "key", "source", "tier"),
+        ("fingerprint", "reason"),  # the fingerprint of an adjustment embeds its reason
+        ("cap_period", "key", "source", "tier"),
     ),
     ("customer.loyalty.ledger.LineRecord", (), ("line_id",)),
     ("customer.loyalty.ledger.Lot", (), ("source",)),
@@ -113,6 +113,8 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
             "subscription_id",
         ),
     ),
+    ("bridge.erasure.ErasureRequest", (), (*_IDS, "customer_id")),
+    ("bridge.erasure.Hold", (), ("kind", "reason", "record_id")),
     ("bridge.model.OnboardingPlan", (), (*_IDS, "customer_id", "opportunity_id", "template")),
     ("bridge.model.OnboardingTask", (), ("owner_id", "role", "title")),
     ("bridge.model.OutreachRecord", ("detail",), ("channel", "outcome", "purpose")),

@@ -15,6 +15,7 @@ from bizrel.adapters import (
     tables_loyalty,
     tables_performance,
     tables_purchases,
+    tables_security,
 )
 from bizrel.adapters.schema import Migration
 
@@ -59,4 +60,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     # bridge (50-59)
     Migration(50, "handoffs, onboarding plans, sales signals", tables=tables_bridge.BRIDGE),
     # security (60-69)
+    Migration(60, "erasure requests", tables=tables_security.SECURITY),
 )

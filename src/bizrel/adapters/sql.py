@@ -178,6 +178,21 @@ class SqlTransaction:
             ],
         )
 
+    def rewrite_outbox(self, tenant_id: str, rewrite: Callable[[str, str], str | None]) -> int:
+        ph = self._d.param
+        self._begin_write()
+        self._cur.execute(f"SELECT event_id, type_name, payload FROM outbox WHERE tenant_id = {ph}", (tenant_id,))
+        changed = []
+        for event_id, type_name, payload in self._cur.fetchall():
+            new = rewrite(type_name, payload)
+            if new is not None and new != payload:
+                changed.append((new, tenant_id, event_id))
+        if changed:
+            self._cur.executemany(
+                f"UPDATE outbox SET payload = {ph} WHERE tenant_id = {ph} AND event_id = {ph}", changed
+            )
+        return len(changed)
+
     def commit(self) -> None:
         self._finish(True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
@@ -21,11 +21,14 @@ from bizrel.adapters import (
     tables_loyalty,
     tables_performance,
     tables_purchases,
+    tables_security,
 )
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
+from bizrel.adapters.personal_data import PERSONAL_DATA
 from bizrel.adapters.schema import AggregateTable, portable_value
 from bizrel.bridge import Handoff, OnboardingPlan, SalesSignal
+from bizrel.bridge.erasure import ErasureRequest
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import Clock
 from bizrel.core.errors import BizrelError, NotFound, ValidationError
@@ -274,6 +277,28 @@ class StoreUnitOfWork:
             )
         return records
 
+    def rewrite_outbox(
+        self,
+        rewrite: Callable[[str, dict[str, Any]], dict[str, Any] | None],
+        *,
+        mentioning: Collection[str] | None = None,
+    ) -> int:
+        """Rewrite stored event payloads of this tenant in this transaction (erasure); the number rewritten.
+
+        With `mentioning`, only events whose payload contains one of those strings are decoded and
+        passed on (a text search on the stored JSON, which escapes non-ASCII the same way).
+        """
+        self.flush()
+        needles = None if mentioning is None else [json.dumps(m, ensure_ascii=True)[1:-1] for m in mentioning]
+
+        def on_text(type_name: str, payload: str) -> str | None:
+            if needles is not None and not any(n in payload for n in needles):
+                return None
+            new = rewrite(type_name, json.loads(payload))
+            return None if new is None else _dumps(new)
+
+        return self._txn().rewrite_outbox(self.tenant_id, on_text)
+
     def rollback(self) -> None:
         """Discard everything not committed; loaded aggregates are forgotten (they may be stale)."""
         if self._transaction is not None:
@@ -428,3 +453,16 @@ class StoreUnitOfWork:
     @property
     def sales_signals(self) -> TableRepository[SalesSignal]:
         return self.repository(tables_bridge.SALES_SIGNALS)
+
+    # -- security --
+
+    @property
+    def personal_fields(self) -> frozenset[str]:
+        return _PERSONAL
+
+    @property
+    def erasure_requests(self) -> TableRepository[ErasureRequest]:
+        return self.repository(tables_security.ERASURE_REQUESTS)
+
+
+_PERSONAL = frozenset(name for name, personal in PERSONAL_DATA.items() if personal)

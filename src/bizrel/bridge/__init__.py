@@ -4,6 +4,17 @@ The only package that imports both bizrel.customer and bizrel.sales.
 """
 
 from bizrel.bridge.closed_loop import ClosedLoopLine, ClosedLoopReport, DealOutcome, closed_loop_report, deal_outcomes
+from bizrel.bridge.erasure import (
+    ErasureRequest,
+    ErasureStatus,
+    ErasureUnitOfWork,
+    Hold,
+    RetentionMode,
+    RetentionRule,
+    erase_customer,
+    erasure_request_id,
+    pseudonym,
+)
 from bizrel.bridge.feedback import (
     on_health_band_changed,
     on_referral_submitted,
@@ -39,18 +50,26 @@ __all__ = [
     "ClosedLoopReport",
     "CsmCandidate",
     "DealOutcome",
+    "ErasureRequest",
+    "ErasureStatus",
+    "ErasureUnitOfWork",
     "Handoff",
     "HandoffCompleted",
+    "Hold",
     "OnboardingPlan",
     "OnboardingTask",
     "OnboardingTemplate",
     "OutreachRecord",
+    "RetentionMode",
+    "RetentionRule",
     "SalesSignal",
     "SignalKind",
     "SignalRaised",
     "TaskTemplate",
     "closed_loop_report",
     "deal_outcomes",
+    "erase_customer",
+    "erasure_request_id",
     "hand_over",
     "handoff_id",
     "on_health_band_changed",
@@ -59,6 +78,7 @@ __all__ = [
     "on_subscription_renewed",
     "open_due_renewals",
     "pick_csm",
+    "pseudonym",
     "request_outreach",
     "wire_bridge",
 ]

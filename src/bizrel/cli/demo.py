@@ -15,7 +15,15 @@ from typing import TextIO
 from attrs import define
 
 from bizrel.adapters import Store, open_store
-from bizrel.cli import demo_bridge, demo_customer, demo_insight, demo_loyalty, demo_performance, demo_sales
+from bizrel.cli import (
+    demo_bridge,
+    demo_customer,
+    demo_insight,
+    demo_loyalty,
+    demo_performance,
+    demo_sales,
+    demo_security,
+)
 from bizrel.core.clock import FixedClock
 from bizrel.core.errors import BizrelError
 
@@ -59,6 +67,8 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     ("loyalty", demo_loyalty.run),
     # bridge
     ("bridge", demo_bridge.run),
+    # security
+    ("security", demo_security.run),
 )
 
 

@@ -11,7 +11,7 @@ from bizrel.core.progress import Progress
 from bizrel.schemas.importer import Format, ImportReport, import_stream
 
 
-def _store_url(db: str) -> str:
+def store_url(db: str) -> str:
     return db if "://" in db else f"sqlite:///{db}"
 
 
@@ -32,7 +32,7 @@ def run(
     kind: str, file: str, *, db: str, tenant: str, format: Format, batch_size: int, dry_run: bool, quiet: bool
 ) -> ImportReport:
     path = Path(file)
-    with open_store(_store_url(db)) as store, path.open("rb") as stream:
+    with open_store(store_url(db)) as store, path.open("rb") as stream:
         draw = None if quiet else progress_bar(sys.stderr, path.stat().st_size, stream)
         report = import_stream(
             lambda: store.unit_of_work(tenant),

@@ -6,8 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bizrel.cli import demo, importing
+from bizrel.cli import demo, exporting, importing
 from bizrel.core.errors import BizrelError
+from bizrel.schemas.export import EXPORTS
 from bizrel.schemas.importer import Format
 
 
@@ -31,7 +32,21 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="check and report, commit nothing")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(handler=_import)
+    exp = commands.add_parser("export", help="write what a user may see as CSV (formula cells neutralized)")
+    exp.add_argument("kind", choices=sorted(EXPORTS))
+    exp.add_argument("--db", required=True, help="SQLite file or store URL")
+    exp.add_argument("--tenant", required=True)
+    exp.add_argument("--as", dest="actor", required=True, metavar="ROLE:USER_ID", help="e.g. sales_rep:ann")
+    exp.add_argument("--team", default="", help="comma-separated user ids of the actor's team (team leads)")
+    exp.add_argument("--out", help="file to write (default: standard output)")
+    exp.set_defaults(handler=_export)
     return parser
+
+
+def _export(args: argparse.Namespace) -> None:
+    actor = exporting.actor(args.actor, args.team)
+    rows = exporting.run(args.kind, db=args.db, tenant=args.tenant, actor=actor, out=args.out)
+    print(f"{rows} {args.kind} exported as {actor.role.value} {actor.user_id}", file=sys.stderr)
 
 
 def _import(args: argparse.Namespace) -> None:

@@ -58,13 +58,17 @@ class Scope(enum.IntEnum):
 POOLED: Final = frozenset({ObjectKind.LEAD, ObjectKind.OPPORTUNITY})
 
 
+def _members(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
 @frozen
 class Actor:
     """Who acts: a user, their role and the user ids of their team (for a team lead, the reports)."""
 
     user_id: str
     role: Role
-    team: frozenset[str] = field(factory=frozenset, converter=frozenset)
+    team: frozenset[str] = field(factory=frozenset, converter=_members)
 
 
 def _defaults() -> dict[tuple[Role, ObjectKind, Action], Scope]:

@@ -2,12 +2,20 @@
 by explicit functions. Money amounts travel as strings; a float is refused, never rounded."""
 
 from bizrel.schemas.common import MoneyIn, parse
-from bizrel.schemas.export import export_opportunities, neutralize
+from bizrel.schemas.export import (
+    EXPORTS,
+    export_customers,
+    export_invoices,
+    export_opportunities,
+    export_statement_lines,
+    neutralize,
+)
 from bizrel.schemas.importer import ImportReport, RowError, import_stream
 from bizrel.schemas.imports import OpportunityRow, TransactionRow
 from bizrel.schemas.sales import OpportunityIn, PipelineIn, StageIn, open_opportunity_from
 
 __all__ = [
+    "EXPORTS",
     "ImportReport",
     "MoneyIn",
     "OpportunityIn",
@@ -16,7 +24,10 @@ __all__ = [
     "RowError",
     "StageIn",
     "TransactionRow",
+    "export_customers",
+    "export_invoices",
     "export_opportunities",
+    "export_statement_lines",
     "import_stream",
     "neutralize",
     "open_opportunity_from",
