@@ -5,13 +5,17 @@ The only package that imports both bizrel.customer and bizrel.sales.
 
 from bizrel.bridge.closed_loop import ClosedLoopLine, ClosedLoopReport, DealOutcome, closed_loop_report, deal_outcomes
 from bizrel.bridge.feedback import (
+    AFTER_WIN,
+    CHURN_REASON,
     on_health_band_changed,
     on_referral_submitted,
     on_subscription_churned,
     on_subscription_renewed,
 )
-from bizrel.bridge.handoff import hand_over, open_due_renewals, pick_csm, request_outreach
+from bizrel.bridge.handoff import hand_over, open_due_renewals, pick_csm, request_outreach, retry_deferred_outreach
 from bizrel.bridge.model import (
+    BRIDGE_CONTACT_POLICY,
+    ONBOARDING_RULE,
     AccountRoles,
     BridgeConfig,
     CsmCandidate,
@@ -26,11 +30,16 @@ from bizrel.bridge.model import (
     SignalRaised,
     TaskTemplate,
     handoff_id,
+    retry_due,
 )
 from bizrel.bridge.ports import BridgeStore, BridgeUnitOfWork
 from bizrel.bridge.wiring import wire_bridge
 
 __all__ = [
+    "AFTER_WIN",
+    "BRIDGE_CONTACT_POLICY",
+    "CHURN_REASON",
+    "ONBOARDING_RULE",
     "AccountRoles",
     "BridgeConfig",
     "BridgeStore",
@@ -60,5 +69,7 @@ __all__ = [
     "open_due_renewals",
     "pick_csm",
     "request_outreach",
+    "retry_deferred_outreach",
+    "retry_due",
     "wire_bridge",
 ]

@@ -13,7 +13,19 @@ from bizrel.core.uow import Repository
 from bizrel.customer import Channel, HealthBand
 from bizrel.sales import ClawbackReason, ClawbackRequested, capture_lead, open_opportunity
 
-__all__ = ["on_health_band_changed", "on_referral_submitted", "on_subscription_churned", "on_subscription_renewed"]
+__all__ = [
+    "AFTER_WIN",
+    "CHURN_REASON",
+    "on_health_band_changed",
+    "on_referral_submitted",
+    "on_subscription_churned",
+    "on_subscription_renewed",
+]
+
+AFTER_WIN = "after_win"
+"""Custom field of a won deal: "churned" once its customer churned."""
+CHURN_REASON = "churn_reason"
+"""Custom field of a won deal: why its customer churned."""
 
 _RANK = {HealthBand.HEALTHY: 0, HealthBand.WATCH: 1, HealthBand.AT_RISK: 2}
 
@@ -96,7 +108,7 @@ def on_subscription_renewed(
     )
     signal.opportunity_id = opportunity.id
     signal.outreach.append(
-        request_outreach(uow, config, customer_id, purpose="upsell", channel=Channel.EMAIL, source="bridge:upsell")
+        request_outreach(uow, config, customer_id, purpose="upsell", channel=Channel.EMAIL, by=config.upsell_opened_by)
     )
     uow.sales_signals.add(signal)
     return signal
@@ -133,17 +145,22 @@ def on_referral_submitted(uow: BridgeUnitOfWork, *, referral_id: str) -> SalesSi
 
 
 def on_subscription_churned(uow: BridgeUnitOfWork, config: BridgeConfig, *, subscription_id: str) -> SalesSignal | None:
-    """Churn within `clawback_days` of the close raises ClawbackRequested, which commission plans consume."""
+    """Churn writes "after_win" = "churned" and the "churn_reason" on the won deal (attributes the
+    win-probability model can learn from); churn within `clawback_days` of the close also raises
+    ClawbackRequested, which commission plans consume."""
     term = uow.subscriptions.get(subscription_id)
     first = term
     while first.previous_id is not None:
         first = uow.subscriptions.get(first.previous_id)
     handoffs = uow.handoffs.list(subscription_id=first.id, limit=1)
-    sid = f"clawback:{subscription_id}"
-    if not handoffs or term.closed_at is None or not _new(uow.sales_signals, sid):
+    if not handoffs or term.closed_at is None:
         return None
     handoff = handoffs[0]
-    if (term.closed_at - handoff.closed_at).days > config.clawback_days:
+    won = uow.opportunities.get(handoff.opportunity_id)
+    won.annotate(AFTER_WIN, "churned")
+    won.annotate(CHURN_REASON, term.churn_reason or "unknown")
+    sid = f"clawback:{subscription_id}"
+    if (term.closed_at - handoff.closed_at).days > config.clawback_days or not _new(uow.sales_signals, sid):
         return None
     signal = SalesSignal.raise_(
         tenant_id=uow.tenant_id,
