@@ -12,7 +12,7 @@ from bizrel.bridge.feedback import (
     on_subscription_churned,
     on_subscription_renewed,
 )
-from bizrel.bridge.handoff import hand_over, open_due_renewals, pick_csm, request_outreach, retry_deferred_outreach
+from bizrel.bridge.handoff import hand_over, on_opportunity_won, open_due_renewals, pick_csm, request_outreach, retry_deferred_outreach
 from bizrel.bridge.model import (
     BRIDGE_CONTACT_POLICY,
     ONBOARDING_RULE,
@@ -63,6 +63,7 @@ __all__ = [
     "hand_over",
     "handoff_id",
     "on_health_band_changed",
+    "on_opportunity_won",
     "on_referral_submitted",
     "on_subscription_churned",
     "on_subscription_renewed",

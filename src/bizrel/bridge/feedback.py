@@ -115,14 +115,17 @@ def on_subscription_renewed(
 
 
 def on_referral_submitted(uow: BridgeUnitOfWork, *, referral_id: str) -> SalesSignal | None:
-    """A referral becomes a lead with source "referral", the referrer attributed on the signal."""
+    """A referral becomes a lead with source "referral", owned by the referrer's sales owner (so it can
+    be converted at once), the referrer attributed on the signal."""
     referral = uow.referrals.get(referral_id)
     lead_id = f"referral:{referral_id}:lead"
     sid = f"referral-lead:{lead_id}"
     if not _new(uow.sales_signals, sid):
         return None
     handoff = _latest_handoff(uow, referral.referrer_id)
-    capture_lead(
+    owner = handoff.roles.sales_owner_id if handoff else uow.customers.get(referral.referrer_id).owner_id
+    now = uow.clock.now()
+    lead = capture_lead(
         uow,
         id=lead_id,
         name=referral.referred_name,
@@ -130,13 +133,15 @@ def on_referral_submitted(uow: BridgeUnitOfWork, *, referral_id: str) -> SalesSi
         email=referral.referred_email,
         campaign=f"referrer:{referral.referrer_id}",
     )
+    lead.holding.take(owner, now, "assigned")
+    lead.note(now, "assigned", f"to {owner}, the sales owner of referrer {referral.referrer_id}")
     signal = SalesSignal.raise_(
         tenant_id=uow.tenant_id,
         id=sid,
         kind=SignalKind.REFERRAL,
         customer_id=referral.referrer_id,
-        sales_owner_id=handoff.roles.sales_owner_id if handoff else uow.customers.get(referral.referrer_id).owner_id,
-        at=uow.clock.now(),
+        sales_owner_id=owner,
+        at=now,
         detail=referral.id,
     )
     signal.lead_id = lead_id

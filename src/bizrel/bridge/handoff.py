@@ -39,10 +39,10 @@ from bizrel.customer import (
     update_referral,
 )
 from bizrel.customer.loyalty import BonusKind, award_bonus, enroll
-from bizrel.sales import Opportunity, OpportunityStatus, open_opportunity
+from bizrel.sales import Opportunity, OpportunityStatus, PipelineKind, open_opportunity
 from bizrel.sales.normalize import normalize_company
 
-__all__ = ["hand_over", "open_due_renewals", "pick_csm", "request_outreach", "retry_deferred_outreach"]
+__all__ = ["hand_over", "on_opportunity_won", "open_due_renewals", "pick_csm", "request_outreach", "retry_deferred_outreach"]
 
 
 def _match(uow: BridgeUnitOfWork, opportunity: Opportunity) -> tuple[Customer | None, str]:
@@ -130,6 +130,14 @@ def retry_deferred_outreach(uow: BridgeUnitOfWork, config: BridgeConfig) -> int:
     for signal in uow.sales_signals.list(retry_due=le(now), order_by="retry_due"):
         asked += _retry(uow, config, signal.customer_id, signal.outreach)
     return asked
+
+
+def on_opportunity_won(uow: BridgeUnitOfWork, opportunity_id: str, config: BridgeConfig) -> Handoff | None:
+    """Hand a won deal over, except a renewal: its customer exists and the renewed term lives on the
+    customer side (renew_subscription), so winning it creates nothing twice."""
+    if uow.opportunities.get(opportunity_id).kind is PipelineKind.RENEWAL:
+        return None
+    return hand_over(uow, opportunity_id, config)
 
 
 def hand_over(uow: BridgeUnitOfWork, opportunity_id: str, config: BridgeConfig) -> Handoff:
