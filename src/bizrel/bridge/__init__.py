@@ -12,7 +12,14 @@ from bizrel.bridge.feedback import (
     on_subscription_churned,
     on_subscription_renewed,
 )
-from bizrel.bridge.handoff import hand_over, on_opportunity_won, open_due_renewals, pick_csm, request_outreach, retry_deferred_outreach
+from bizrel.bridge.handoff import (
+    hand_over,
+    on_opportunity_won,
+    open_due_renewals,
+    pick_csm,
+    request_outreach,
+    retry_deferred_outreach,
+)
 from bizrel.bridge.model import (
     BRIDGE_CONTACT_POLICY,
     ONBOARDING_RULE,

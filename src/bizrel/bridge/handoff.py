@@ -42,7 +42,14 @@ from bizrel.customer.loyalty import BonusKind, award_bonus, enroll
 from bizrel.sales import Opportunity, OpportunityStatus, PipelineKind, open_opportunity
 from bizrel.sales.normalize import normalize_company
 
-__all__ = ["hand_over", "on_opportunity_won", "open_due_renewals", "pick_csm", "request_outreach", "retry_deferred_outreach"]
+__all__ = [
+    "hand_over",
+    "on_opportunity_won",
+    "open_due_renewals",
+    "pick_csm",
+    "request_outreach",
+    "retry_deferred_outreach",
+]
 
 
 def _match(uow: BridgeUnitOfWork, opportunity: Opportunity) -> tuple[Customer | None, str]:

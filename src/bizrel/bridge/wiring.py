@@ -39,7 +39,9 @@ def _in_unit_of_work(store: BridgeStore, work: Callable[[BridgeUnitOfWork, E], o
 def wire_bridge(store: BridgeStore, config: BridgeConfig) -> None:
     """Hand over won deals and feed customer signals back to sales, on every commit of `store`."""
     bus = store.bus
-    bus.subscribe(OpportunityWon, _in_unit_of_work(store, lambda uow, e: on_opportunity_won(uow, e.opportunity_id, config)))
+    bus.subscribe(
+        OpportunityWon, _in_unit_of_work(store, lambda uow, e: on_opportunity_won(uow, e.opportunity_id, config))
+    )
     bus.subscribe(
         HealthBandChanged,
         _in_unit_of_work(

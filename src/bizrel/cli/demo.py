@@ -90,6 +90,9 @@ def run(*, db: str, seed: int, fresh: bool, out: TextIO) -> None:
     clock = FixedClock(START)
     with open_store(f"sqlite:///{db}", clock=clock) as store:
         story = Story(store=store, clock=clock, out=out, seed=seed, facts={})
-        out.write(f"bizrel demo: a synthetic year at {TENANT} (seed {seed}, database {db})\n")
+        out.write(
+            f"bizrel demo: {TENANT} sells through {START.year} and hands every won deal to customer success; "
+            f"{CUSTOMER_YEAR.year} is its customers' year (seed {seed}, database {db})\n"
+        )
         for _, chapter in CHAPTERS:
             chapter(story)
