@@ -117,7 +117,7 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
     ("bridge.erasure.Hold", (), ("kind", "reason", "record_id")),
     ("bridge.model.OnboardingPlan", (), (*_IDS, "customer_id", "opportunity_id", "template")),
     ("bridge.model.OnboardingTask", (), ("owner_id", "role", "title")),
-    ("bridge.model.OutreachRecord", ("detail",), ("channel", "outcome", "purpose")),
+    ("bridge.model.OutreachRecord", ("detail",), ("channel", "outcome", "purpose", "source")),
     (
         "bridge.model.SalesSignal",
         ("detail",),

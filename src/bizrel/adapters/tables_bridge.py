@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bizrel.adapters.schema import AggregateTable, Column
-from bizrel.bridge import Handoff, OnboardingPlan, SalesSignal
+from bizrel.bridge import Handoff, OnboardingPlan, SalesSignal, retry_due
 
 __all__ = ["BRIDGE", "HANDOFFS", "ONBOARDING_PLANS", "SALES_SIGNALS"]
 
@@ -18,6 +18,7 @@ HANDOFFS = AggregateTable(
         Column("closed_at", "timestamp", lambda h: h.closed_at),
         Column("renewal_due_on", "date", lambda h: h.renewal_due_on),
         Column("renewal_open", "bool", lambda h: h.renewal_opportunity_id is not None),
+        Column("retry_due", "timestamp", lambda h: retry_due(h.outreach)),
     ),
 )
 
@@ -40,6 +41,7 @@ SALES_SIGNALS = AggregateTable(
         Column("customer_id", "text", lambda s: s.customer_id),
         Column("sales_owner_id", "text", lambda s: s.sales_owner_id),
         Column("raised_at", "timestamp", lambda s: s.raised_at),
+        Column("retry_due", "timestamp", lambda s: retry_due(s.outreach)),
     ),
 )
 

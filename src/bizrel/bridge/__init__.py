@@ -16,13 +16,24 @@ from bizrel.bridge.erasure import (
     pseudonym,
 )
 from bizrel.bridge.feedback import (
+    AFTER_WIN,
+    CHURN_REASON,
     on_health_band_changed,
     on_referral_submitted,
     on_subscription_churned,
     on_subscription_renewed,
 )
-from bizrel.bridge.handoff import hand_over, open_due_renewals, pick_csm, request_outreach
+from bizrel.bridge.handoff import (
+    hand_over,
+    on_opportunity_won,
+    open_due_renewals,
+    pick_csm,
+    request_outreach,
+    retry_deferred_outreach,
+)
 from bizrel.bridge.model import (
+    BRIDGE_CONTACT_POLICY,
+    ONBOARDING_RULE,
     AccountRoles,
     BridgeConfig,
     CsmCandidate,
@@ -37,11 +48,16 @@ from bizrel.bridge.model import (
     SignalRaised,
     TaskTemplate,
     handoff_id,
+    retry_due,
 )
 from bizrel.bridge.ports import BridgeStore, BridgeUnitOfWork
 from bizrel.bridge.wiring import wire_bridge
 
 __all__ = [
+    "AFTER_WIN",
+    "BRIDGE_CONTACT_POLICY",
+    "CHURN_REASON",
+    "ONBOARDING_RULE",
     "AccountRoles",
     "BridgeConfig",
     "BridgeStore",
@@ -73,6 +89,7 @@ __all__ = [
     "hand_over",
     "handoff_id",
     "on_health_band_changed",
+    "on_opportunity_won",
     "on_referral_submitted",
     "on_subscription_churned",
     "on_subscription_renewed",
@@ -80,5 +97,7 @@ __all__ = [
     "pick_csm",
     "pseudonym",
     "request_outreach",
+    "retry_deferred_outreach",
+    "retry_due",
     "wire_bridge",
 ]

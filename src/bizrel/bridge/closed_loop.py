@@ -97,12 +97,26 @@ class ClosedLoopReport:
             line.ltv, line.bookings, line.quality_bookings, line.quality_attainment, line.ltv_to_cac,
         )  # fmt: skip
 
+    @staticmethod
+    def _shown(line: ClosedLoopLine) -> tuple[object, ...]:
+        """The cells as people read them: money formatted, shares as percentages, LTV:CAC as a multiple."""
+
+        def pct(value: Decimal | None) -> str:
+            return "-" if value is None else f"{value * 100:.1f}%"
+
+        return (
+            line.group, line.deals, line.retained, pct(line.retention), pct(line.churn),
+            "-" if line.nps is None else f"{line.nps:.0f}", pct(line.grr), pct(line.nrr), line.ltv.format(),
+            line.bookings.format(), line.quality_bookings.format(), pct(line.quality_attainment),
+            "-" if line.ltv_to_cac is None else f"{line.ltv_to_cac:.2f}x",
+        )  # fmt: skip
+
     def __str__(self) -> str:
         title = f"closed loop by {self.by} (quality = active {self.quality_days} days after close)"
-        return text_table(_HEADERS, [self._cells(line) for line in self.lines], title=title)
+        return text_table(_HEADERS, [self._shown(line) for line in self.lines], title=title)
 
     def _repr_html_(self) -> str:
-        return html_table(_HEADERS, [self._cells(line) for line in self.lines], title=f"closed loop by {self.by}")
+        return html_table(_HEADERS, [self._shown(line) for line in self.lines], title=f"closed loop by {self.by}")
 
 
 def _band(value: Decimal, bands: Sequence[Decimal], unit: str) -> str:

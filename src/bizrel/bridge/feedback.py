@@ -13,7 +13,19 @@ from bizrel.core.uow import Repository
 from bizrel.customer import Channel, HealthBand
 from bizrel.sales import ClawbackReason, ClawbackRequested, capture_lead, open_opportunity
 
-__all__ = ["on_health_band_changed", "on_referral_submitted", "on_subscription_churned", "on_subscription_renewed"]
+__all__ = [
+    "AFTER_WIN",
+    "CHURN_REASON",
+    "on_health_band_changed",
+    "on_referral_submitted",
+    "on_subscription_churned",
+    "on_subscription_renewed",
+]
+
+AFTER_WIN = "after_win"
+"""Custom field of a won deal: "churned" once its customer churned."""
+CHURN_REASON = "churn_reason"
+"""Custom field of a won deal: why its customer churned."""
 
 _RANK = {HealthBand.HEALTHY: 0, HealthBand.WATCH: 1, HealthBand.AT_RISK: 2}
 
@@ -96,21 +108,24 @@ def on_subscription_renewed(
     )
     signal.opportunity_id = opportunity.id
     signal.outreach.append(
-        request_outreach(uow, config, customer_id, purpose="upsell", channel=Channel.EMAIL, source="bridge:upsell")
+        request_outreach(uow, config, customer_id, purpose="upsell", channel=Channel.EMAIL, by=config.upsell_opened_by)
     )
     uow.sales_signals.add(signal)
     return signal
 
 
 def on_referral_submitted(uow: BridgeUnitOfWork, *, referral_id: str) -> SalesSignal | None:
-    """A referral becomes a lead with source "referral", the referrer attributed on the signal."""
+    """A referral becomes a lead with source "referral", owned by the referrer's sales owner (so it can
+    be converted at once), the referrer attributed on the signal."""
     referral = uow.referrals.get(referral_id)
     lead_id = f"referral:{referral_id}:lead"
     sid = f"referral-lead:{lead_id}"
     if not _new(uow.sales_signals, sid):
         return None
     handoff = _latest_handoff(uow, referral.referrer_id)
-    capture_lead(
+    owner = handoff.roles.sales_owner_id if handoff else uow.customers.get(referral.referrer_id).owner_id
+    now = uow.clock.now()
+    lead = capture_lead(
         uow,
         id=lead_id,
         name=referral.referred_name,
@@ -118,13 +133,15 @@ def on_referral_submitted(uow: BridgeUnitOfWork, *, referral_id: str) -> SalesSi
         email=referral.referred_email,
         campaign=f"referrer:{referral.referrer_id}",
     )
+    lead.holding.take(owner, now, "assigned")
+    lead.note(now, "assigned", f"to {owner}, the sales owner of referrer {referral.referrer_id}")
     signal = SalesSignal.raise_(
         tenant_id=uow.tenant_id,
         id=sid,
         kind=SignalKind.REFERRAL,
         customer_id=referral.referrer_id,
-        sales_owner_id=handoff.roles.sales_owner_id if handoff else uow.customers.get(referral.referrer_id).owner_id,
-        at=uow.clock.now(),
+        sales_owner_id=owner,
+        at=now,
         detail=referral.id,
     )
     signal.lead_id = lead_id
@@ -133,17 +150,22 @@ def on_referral_submitted(uow: BridgeUnitOfWork, *, referral_id: str) -> SalesSi
 
 
 def on_subscription_churned(uow: BridgeUnitOfWork, config: BridgeConfig, *, subscription_id: str) -> SalesSignal | None:
-    """Churn within `clawback_days` of the close raises ClawbackRequested, which commission plans consume."""
+    """Churn writes "after_win" = "churned" and the "churn_reason" on the won deal (attributes the
+    win-probability model can learn from); churn within `clawback_days` of the close also raises
+    ClawbackRequested, which commission plans consume."""
     term = uow.subscriptions.get(subscription_id)
     first = term
     while first.previous_id is not None:
         first = uow.subscriptions.get(first.previous_id)
     handoffs = uow.handoffs.list(subscription_id=first.id, limit=1)
-    sid = f"clawback:{subscription_id}"
-    if not handoffs or term.closed_at is None or not _new(uow.sales_signals, sid):
+    if not handoffs or term.closed_at is None:
         return None
     handoff = handoffs[0]
-    if (term.closed_at - handoff.closed_at).days > config.clawback_days:
+    won = uow.opportunities.get(handoff.opportunity_id)
+    won.annotate(AFTER_WIN, "churned")
+    won.annotate(CHURN_REASON, term.churn_reason or "unknown")
+    sid = f"clawback:{subscription_id}"
+    if (term.closed_at - handoff.closed_at).days > config.clawback_days or not _new(uow.sales_signals, sid):
         return None
     signal = SalesSignal.raise_(
         tenant_id=uow.tenant_id,

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from attrs import evolve
+
 from bizrel.bridge.model import (
+    ROLES,
     AccountRoles,
     BridgeConfig,
     CsmCandidate,
@@ -18,12 +21,13 @@ from bizrel.bridge.model import (
     handoff_id,
 )
 from bizrel.bridge.ports import BridgeUnitOfWork
-from bizrel.core.errors import InvariantViolation, PolicyViolation
+from bizrel.core.errors import InvariantViolation, PolicyViolation, ValidationError
 from bizrel.core.uow import le
 from bizrel.customer import (
     Channel,
     Customer,
     CustomerKind,
+    Deferred,
     ReferralStatus,
     Touch,
     change_stage,
@@ -35,10 +39,17 @@ from bizrel.customer import (
     update_referral,
 )
 from bizrel.customer.loyalty import BonusKind, award_bonus, enroll
-from bizrel.sales import Opportunity, OpportunityStatus, open_opportunity
+from bizrel.sales import Opportunity, OpportunityStatus, PipelineKind, open_opportunity
 from bizrel.sales.normalize import normalize_company
 
-__all__ = ["hand_over", "open_due_renewals", "pick_csm", "request_outreach"]
+__all__ = [
+    "hand_over",
+    "on_opportunity_won",
+    "open_due_renewals",
+    "pick_csm",
+    "request_outreach",
+    "retry_deferred_outreach",
+]
 
 
 def _match(uow: BridgeUnitOfWork, opportunity: Opportunity) -> tuple[Customer | None, str]:
@@ -81,14 +92,59 @@ def pick_csm(
 
 
 def request_outreach(
-    uow: BridgeUnitOfWork, config: BridgeConfig, customer_id: str, *, purpose: str, channel: Channel, source: str
+    uow: BridgeUnitOfWork, config: BridgeConfig, customer_id: str, *, purpose: str, channel: Channel, by: str
 ) -> OutreachRecord:
-    """Ask the customer's contact policy; the bridge never sends around it, it records the answer."""
-    touch = Touch(channel=channel, purpose=purpose, source=source)
+    """Ask the customer's contact policy for a touch by `by` ("sales" or "cs"); the bridge never
+    sends around it, it records the answer (a deferred touch waits for `retry_deferred_outreach`)."""
+    if by not in ROLES:
+        raise ValidationError("by", by, "either 'sales' or 'cs'")
+    return _ask(uow, config, customer_id, Touch(channel=channel, purpose=purpose, source=f"{by}:bridge:{purpose}"))
+
+
+def _ask(uow: BridgeUnitOfWork, config: BridgeConfig, customer_id: str, touch: Touch) -> OutreachRecord:
     decision = request_touch(uow, customer_id, touch, config.contact_policy)
     return OutreachRecord(
-        purpose=purpose, channel=channel.value, outcome=decision.outcome, at=uow.clock.now(), detail=str(decision)
+        purpose=touch.purpose,
+        channel=touch.channel.value,
+        outcome=decision.outcome,
+        at=uow.clock.now(),
+        detail=str(decision),
+        source=touch.source,
+        until=decision.until if isinstance(decision, Deferred) else None,
     )
+
+
+def _retry(uow: BridgeUnitOfWork, config: BridgeConfig, customer_id: str, outreach: list[OutreachRecord]) -> int:
+    """Ask again for every deferred touch whose deferral has ended; the old record is marked retried."""
+    now = uow.clock.now()
+    asked = 0
+    for i, record in enumerate(list(outreach)):
+        if record.awaiting_retry and record.until is not None and record.until <= now:
+            outreach[i] = evolve(record, retried=True)
+            touch = Touch(channel=Channel(record.channel), purpose=record.purpose, source=record.source)
+            outreach.append(_ask(uow, config, customer_id, touch))
+            asked += 1
+    return asked
+
+
+def retry_deferred_outreach(uow: BridgeUnitOfWork, config: BridgeConfig) -> int:
+    """The retry job (run it like run_due_care): every deferred bridge touch whose deferral has
+    ended goes to the contact policy again; returns how many were asked for."""
+    now = uow.clock.now()
+    asked = 0
+    for handoff in uow.handoffs.list(retry_due=le(now), order_by="retry_due"):
+        asked += _retry(uow, config, handoff.customer_id, handoff.outreach)
+    for signal in uow.sales_signals.list(retry_due=le(now), order_by="retry_due"):
+        asked += _retry(uow, config, signal.customer_id, signal.outreach)
+    return asked
+
+
+def on_opportunity_won(uow: BridgeUnitOfWork, opportunity_id: str, config: BridgeConfig) -> Handoff | None:
+    """Hand a won deal over, except a renewal: its customer exists and the renewed term lives on the
+    customer side (renew_subscription), so winning it creates nothing twice."""
+    if uow.opportunities.get(opportunity_id).kind is PipelineKind.RENEWAL:
+        return None
+    return hand_over(uow, opportunity_id, config)
 
 
 def hand_over(uow: BridgeUnitOfWork, opportunity_id: str, config: BridgeConfig) -> Handoff:
@@ -241,7 +297,7 @@ def open_due_renewals(uow: BridgeUnitOfWork, config: BridgeConfig, *, handoff: H
         h.renewal_opportunity_id = renewal.id
         h.outreach.append(
             request_outreach(
-                uow, config, h.customer_id, purpose="renewal", channel=Channel.CALL, source="bridge:renewal"
+                uow, config, h.customer_id, purpose="renewal", channel=Channel.CALL, by=config.renewal_owned_by
             )
         )
         opened.append(renewal.id)

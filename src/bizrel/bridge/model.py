@@ -8,17 +8,19 @@ import enum
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, frozen
 
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.errors import PolicyViolation, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId
 from bizrel.core.money import Money
-from bizrel.customer import DEFAULT_CONTACT_POLICY, ContactPolicy
+from bizrel.customer import DEFAULT_CONTACT_POLICY, ContactPolicy, StageRule
 
 __all__ = [
+    "BRIDGE_CONTACT_POLICY",
     "DEFAULT_TEMPLATE",
+    "ONBOARDING_RULE",
     "AccountRoles",
     "BridgeConfig",
     "CsmCandidate",
@@ -33,6 +35,7 @@ __all__ = [
     "SignalRaised",
     "TaskTemplate",
     "handoff_id",
+    "retry_due",
 ]
 
 
@@ -86,6 +89,15 @@ DEFAULT_TEMPLATE = OnboardingTemplate(
 )
 
 
+ONBOARDING_RULE = StageRule(stage="onboarding", sources=frozenset({"care:", "cs:"}))
+"""During onboarding only customer success (and its care plans) contacts the customer."""
+
+BRIDGE_CONTACT_POLICY = evolve(DEFAULT_CONTACT_POLICY, stage_rules=(ONBOARDING_RULE,))
+"""The default caps, quiet hours and cool-down, plus the division of labour during onboarding."""
+
+ROLES = ("sales", "cs")
+
+
 @frozen(kw_only=True)
 class BridgeConfig:
     """How won deals are handed over and what flows back to sales."""
@@ -104,14 +116,14 @@ class BridgeConfig:
     renewal_owned_by: str = "cs"
     allow_sales_as_csm: bool = False
     start_care_plan: bool = True
-    contact_policy: ContactPolicy = DEFAULT_CONTACT_POLICY
+    contact_policy: ContactPolicy = BRIDGE_CONTACT_POLICY
     loyalty_program_id: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.csm_candidates:
             raise ValidationError("csm_candidates", self.csm_candidates, "at least one customer-success manager")
         for name in ("upsell_opened_by", "renewal_owned_by"):
-            if getattr(self, name) not in ("sales", "cs"):
+            if getattr(self, name) not in ROLES:
                 raise ValidationError(name, getattr(self, name), "either 'sales' or 'cs'")
         for name in ("term_days", "renewal_lead_days", "clawback_days"):
             if getattr(self, name) < 0:
@@ -135,13 +147,29 @@ class AccountRoles:
 
 @frozen(kw_only=True)
 class OutreachRecord:
-    """A touch the bridge asked for and what the contact policy said (sent, deferred or refused)."""
+    """A touch the bridge asked for and what the contact policy said (allowed, deferred or refused).
+
+    `source` says which side asked ("sales:..." or "cs:..."); a deferred touch carries `until`, and
+    `retried` once the retry job has asked again.
+    """
 
     purpose: str
     channel: str
     outcome: str
     at: datetime
     detail: str = ""
+    source: str = ""
+    until: datetime | None = None
+    retried: bool = False
+
+    @property
+    def awaiting_retry(self) -> bool:
+        return self.outcome == "deferred" and not self.retried and self.until is not None
+
+
+def retry_due(outreach: Sequence[OutreachRecord]) -> datetime | None:
+    """When the earliest deferred, not yet retried touch may be asked for again."""
+    return min((o.until for o in outreach if o.awaiting_retry and o.until is not None), default=None)
 
 
 @frozen(kw_only=True)

@@ -15,7 +15,7 @@ from bizrel.bridge.feedback import (
     on_subscription_churned,
     on_subscription_renewed,
 )
-from bizrel.bridge.handoff import hand_over
+from bizrel.bridge.handoff import on_opportunity_won
 from bizrel.bridge.model import BridgeConfig
 from bizrel.bridge.ports import BridgeStore, BridgeUnitOfWork
 from bizrel.core.events import DomainEvent
@@ -39,7 +39,9 @@ def _in_unit_of_work(store: BridgeStore, work: Callable[[BridgeUnitOfWork, E], o
 def wire_bridge(store: BridgeStore, config: BridgeConfig) -> None:
     """Hand over won deals and feed customer signals back to sales, on every commit of `store`."""
     bus = store.bus
-    bus.subscribe(OpportunityWon, _in_unit_of_work(store, lambda uow, e: hand_over(uow, e.opportunity_id, config)))
+    bus.subscribe(
+        OpportunityWon, _in_unit_of_work(store, lambda uow, e: on_opportunity_won(uow, e.opportunity_id, config))
+    )
     bus.subscribe(
         HealthBandChanged,
         _in_unit_of_work(

@@ -1,7 +1,13 @@
-"""`bizrel demo`: a seeded synthetic company told in chapters on one SQLite store.
+"""`bizrel demo`: a seeded synthetic company told in chapters on one SQLite store and one clock.
+
+The story: in 2025 leads move through the pipeline and every won deal is handed over to customer
+success as it is won (the bridge listens on the store's bus from the first page). In 2026 those
+customers onboard, buy, answer NPS, earn loyalty points, renew, expand or churn; renewals, upsells
+and referrals flow back into the pipeline, and the closed-loop report ends the story.
 
 Each chapter gets its own random stream derived from the seed, so adding a chapter never changes
-what the earlier ones print. Chapters share the store and the clock: the story moves through time.
+what the earlier ones print. The clock only moves forward. The customer year runs one loop, and
+calls the daily jobs other chapters registered (`Story.daily`: an hour of the day and a job).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from attrs import define
+from attrs import define, field
 
 from bizrel.adapters import Store, open_store
 from bizrel.cli import (
@@ -29,6 +35,7 @@ from bizrel.core.errors import BizrelError
 
 TENANT = "demo-co"
 START = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+CUSTOMER_YEAR = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
 
 @define
@@ -40,9 +47,18 @@ class Story:
     out: TextIO
     seed: int
     facts: dict[str, object]
+    customer_year: datetime = CUSTOMER_YEAR
+    daily: list[tuple[int, Callable[[datetime], None]]] = field(factory=list)
 
     def rng(self, chapter: str) -> random.Random:
         return random.Random(f"{self.seed}:{chapter}")
+
+    def run_daily(self, now: datetime) -> bool:
+        """Run the jobs registered for this hour (UTC), in registration order; whether any ran."""
+        jobs = [job for hour, job in self.daily if hour == now.hour]
+        for job in jobs:
+            job(now)
+        return bool(jobs)
 
     def heading(self, title: str) -> None:
         self.out.write(f"\n== {title} ==\n\n")
@@ -56,16 +72,20 @@ class DemoExists(BizrelError):
 Chapter = Callable[[Story], None]
 
 CHAPTERS: tuple[tuple[str, Chapter], ...] = (
-    # sales process
+    # loyalty: the program exists before the first deal is won (won customers join it at handover)
+    ("loyalty program", demo_loyalty.setup),
+    # bridge: wired on the store's bus before the first deal; registers its daily jobs
+    ("handover", demo_bridge.setup),
+    # sales process (2025)
     ("sales", demo_sales.run),
-    # sales performance
+    # sales performance (FY2025)
     ("performance", demo_performance.run),
-    # customer management
+    # customer management (2026: runs the daily jobs of loyalty and the bridge)
     ("customer", demo_customer.run),
     ("insight", demo_insight.run),
     # loyalty
-    ("loyalty", demo_loyalty.run),
-    # bridge
+    ("loyalty", demo_loyalty.report),
+    # bridge: the closed loop ends the story
     ("bridge", demo_bridge.run),
     # security
     ("security", demo_security.run),
@@ -81,6 +101,9 @@ def run(*, db: str, seed: int, fresh: bool, out: TextIO) -> None:
     clock = FixedClock(START)
     with open_store(f"sqlite:///{db}", clock=clock) as store:
         story = Story(store=store, clock=clock, out=out, seed=seed, facts={})
-        out.write(f"bizrel demo: a synthetic year at {TENANT} (seed {seed}, database {db})\n")
+        out.write(
+            f"bizrel demo: {TENANT} sells through {START.year} and hands every won deal to customer success; "
+            f"{CUSTOMER_YEAR.year} is its customers' year (seed {seed}, database {db})\n"
+        )
         for _, chapter in CHAPTERS:
             chapter(story)

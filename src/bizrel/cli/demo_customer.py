@@ -1,9 +1,12 @@
-"""Demo chapter: a customer-success team looks after ~150 customers for a year.
+"""Demo chapter: a customer-success team looks after ~150 customers for a year (2026).
 
-Customers are onboarded and move through their lifecycle; the team logs interactions with
-follow-ups (and forgets some); NPS answers and usage feed a monthly health score; subscriptions
-renew or churn; promoters refer friends. A care job runs every hour and sends every planned touch
-through the contact policy, which allows, defers or refuses it.
+The book is every customer the bridge handed over from last year's won deals, plus the installed
+base that was already a customer. Customers are onboarded and move through their lifecycle; the
+team logs interactions with follow-ups (and forgets some); NPS answers and usage feed a monthly
+health score; subscriptions renew (some for more) or churn; promoters refer friends. A care job
+runs every hour a touch is due and sends every planned touch through the contact policy, which
+allows, defers or refuses it. The daily jobs of the other chapters (the bridge at 10:00, loyalty at
+23:00 UTC) run inside this loop.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import random
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from bizrel import customer as cm
 from bizrel.core.money import Money
 from bizrel.core.report import text_table
+from bizrel.core.uow import le
 
 if TYPE_CHECKING:
     from bizrel.cli.demo import Story
@@ -47,15 +52,39 @@ MOVES = {
 POLICY = cm.DEFAULT_CONTACT_POLICY
 
 
+def _handed_over(story: Story) -> list[str]:
+    """The customers the bridge created or matched for last year's won deals, in order of the close."""
+    with story.store.unit_of_work(TENANT) as uow:
+        handoffs = uow.handoffs.list(order_by="closed_at")
+    return list(dict.fromkeys(h.customer_id for h in handoffs))
+
+
+def _consents(uow: cm.CustomerUnitOfWork, rng: random.Random, cid: str) -> None:
+    for channel, purpose, share in (
+        ("email", "care", 0.9), ("call", "care", 0.6), ("meeting", "care", 0.75),
+        ("call", "renewal", 0.6), ("email", "upsell", 0.5),
+    ):  # fmt: skip
+        if rng.random() < share:
+            cm.set_consent(uow, cid, channel, purpose, granted=True)
+
+
 def run(story: Story) -> None:
     rng = story.rng("customer")
     store = story.store
-    start = story.clock.now().replace(hour=9, minute=0, second=0, microsecond=0)
-    ids = [f"cust-{n:03d}" for n in range(N_CUSTOMERS)]
+    start = story.customer_year
     story.clock.set(start)
+    handed = _handed_over(story)
+    base = [f"cust-{n:03d}" for n in range(max(0, N_CUSTOMERS - len(handed)))]
+    ids = handed + base
+    story.facts["customer.ids"] = ids  # the bridge appends the customers it hands over this year
 
-    # -- day 0: the book of customers, their consents, subscriptions and care plans --
-    for n, cid in enumerate(ids):
+    # -- day 0: the handed-over customers' consents; the installed base with its terms and care --
+    for cid in handed:
+        with store.unit_of_work(TENANT) as uow:
+            cm.set_attribute(uow, cid, "seats", rng.randrange(1, 400))
+            _consents(uow, rng, cid)
+            uow.commit()
+    for n, cid in enumerate(base):
         with store.unit_of_work(TENANT) as uow:
             person = rng.random() < 0.25
             cm.create_customer(
@@ -73,9 +102,7 @@ def run(story: Story) -> None:
                 else None,
             )
             cm.set_attribute(uow, cid, "seats", rng.randrange(1, 400))
-            for channel, share in (("email", 0.9), ("call", 0.6), ("meeting", 0.75)):
-                if rng.random() < share:
-                    cm.set_consent(uow, cid, channel, "care", granted=True)
+            _consents(uow, rng, cid)
             cm.change_stage(uow, cid, "onboarding", reason="contract signed")
             first_day = start.date() - timedelta(days=rng.randrange(0, 300))
             cm.start_subscription(
@@ -90,24 +117,32 @@ def run(story: Story) -> None:
             cm.plan_standard_care(uow, cid, onboarding_check_in_days=(14, 45), id=f"care-{cid}")
             uow.commit()
 
-    # -- a year, one day at a time: the team's work at 11:00 UTC and the care job twice a day --
+    # -- a year, one day at a time: the care job whenever a touch is due, the team's work at
+    #    11:00 UTC, the other chapters' daily jobs at the hours they registered --
     decisions: list[tuple[str, str, str]] = []  # (who asked, outcome, reason)
     nps_answers: list[tuple[str, datetime, int]] = []
     days = 365
+    end = start + timedelta(days=days)
+    next_care: datetime | None = start
     for day in range(days):
         today = start + timedelta(days=day)
         midnight = today.replace(hour=0)
-        for hour in range(24):  # the care job runs hourly; the team works at 11:00 UTC
-            story.clock.set(midnight + timedelta(hours=hour))
-            with store.unit_of_work(TENANT) as uow:
-                ran = cm.run_due_care(uow, POLICY)
-                if ran:
+        for hour in range(24):
+            now = midnight + timedelta(hours=hour)
+            story.clock.set(now)
+            if next_care is not None and next_care <= now:  # skipping idle hours changes nothing
+                with store.unit_of_work(TENANT) as uow:
+                    ran = cm.run_due_care(uow, POLICY)
                     decisions += [("care plan", d.outcome, d.reason) for _, _, d in ran]
+                    next_care = _next_care(uow, end)
                     uow.commit()
             if hour == 11:
                 with store.unit_of_work(TENANT) as uow:
                     decisions += _work_day(uow, rng, ids, day, nps_answers)
                     uow.commit()
+            if story.run_daily(now):  # the other chapters' daily jobs may have added care plans
+                with store.unit_of_work(TENANT) as uow:
+                    next_care = _next_care(uow, end)
         if day % 30 == 29:
             latest = {cid: score for cid, _, score in nps_answers}
             for cid in ids:  # one short unit of work per customer, as a nightly batch would
@@ -116,10 +151,15 @@ def run(story: Story) -> None:
                     uow.commit()
 
     _report(story, decisions)
-    story.facts["customer.ids"] = ids
     story.facts["customer.tenant"] = TENANT
-    story.facts["customer.period"] = (start, start + timedelta(days=days))
+    story.facts["customer.period"] = (start, end)
     story.facts["customer.nps_answers"] = nps_answers
+
+
+def _next_care(uow: cm.CustomerUnitOfWork, end: datetime) -> datetime | None:
+    """When the care job next has something to do (one indexed query)."""
+    due = uow.care_plans.list(next_due=le(end), order_by="next_due", limit=1)
+    return due[0].next_due if due else None
 
 
 def _review(uow: cm.CustomerUnitOfWork, rng: random.Random, cid: str, latest_nps: int | None) -> None:
@@ -128,6 +168,9 @@ def _review(uow: cm.CustomerUnitOfWork, rng: random.Random, cid: str, latest_nps
     for target, p in MOVES.get(customer.stage, ()):
         if rng.random() < p:
             cm.change_stage(uow, cid, target)
+            if target == "churned":  # leaving mid-term ends the open terms (the bridge hears of it)
+                for term in uow.subscriptions.list(customer_id=cid, status=cm.RenewalStatus.ACTIVE):
+                    cm.churn_subscription(uow, term.id, rng.choice(("budget", "switched vendor", "no adoption")))
             break
     signals = cm.health_signals(
         uow,
@@ -176,6 +219,7 @@ def _work_day(
     for cid in rng.sample(ids, rng.randrange(0, 3)):
         score = min(10, max(0, round(rng.gauss(7.6, 2.2))))
         cm.note_nps_response(uow, cid, score)
+        cm.set_attribute(uow, cid, "nps", score)  # the latest answer, which the bridge reads
         nps_answers.append((cid, now, score))
         if score >= 9 and rng.random() < 0.2:
             referral = cm.submit_referral(
@@ -186,7 +230,14 @@ def _work_day(
     for term in cm.renewals_due(uow, 0, now.date()):
         customer = uow.customers.get(term.customer_id)
         if customer.stage != "churned" and rng.random() < 0.85:
-            cm.renew_subscription(uow, term.id, end=term.end + timedelta(days=365), next_id=f"{term.id}+")
+            grow = Decimal(rng.choice((100, 100, 100, 110, 125, 150))) / 100  # some expand at renewal
+            cm.renew_subscription(
+                uow,
+                term.id,
+                end=term.end + timedelta(days=365),
+                amount=term.amount.multiply(grow),
+                next_id=f"{term.id}+",
+            )
         else:
             cm.churn_subscription(uow, term.id, rng.choice(("budget", "switched vendor", "no adoption")))
             if "churned" in cm.DEFAULT_LIFECYCLE.targets(customer.stage):

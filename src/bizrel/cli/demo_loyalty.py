@@ -14,11 +14,14 @@ from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from attrs import define, field
+
+from bizrel.adapters.unit_of_work import StoreUnitOfWork
 from bizrel.core.errors import BizrelError
 from bizrel.core.money import Money
 from bizrel.core.periods import Period, PeriodKind
 from bizrel.core.report import text_table
-from bizrel.customer import loyalty
+from bizrel.customer import loyalty, record_purchase
 from bizrel.customer.loyalty import BonusKind, Campaign, ExpiryPolicy, Invoice, InvoiceLine, Tier, TierWindow
 
 if TYPE_CHECKING:
@@ -76,12 +79,11 @@ def _plan(rng: random.Random, start: datetime, customers: list[str]) -> Plan:
     return plan
 
 
-def run(story: Story) -> None:
-    rng = story.rng("loyalty")
-    start = story.clock.now()
-    customers = _customer_ids(story)
-    store = story.store
-    with store.unit_of_work(TENANT) as uow:
+def setup(story: Story) -> None:
+    """The program opens on the first page (won deals join it at handover); the members' year is a
+    daily job of the customer year, and `report` closes it."""
+    year = story.customer_year
+    with story.store.unit_of_work(TENANT) as uow:
         loyalty.create_program(
             uow,
             id=PROGRAM,
@@ -92,8 +94,8 @@ def run(story: Story) -> None:
             campaigns=[
                 Campaign(
                     name="spring double points",
-                    starts_at=start + timedelta(days=60),
-                    ends_at=start + timedelta(days=90),
+                    starts_at=year + timedelta(days=60),
+                    ends_at=year + timedelta(days=90),
                     multiplier="2",
                 )
             ],
@@ -115,37 +117,56 @@ def run(story: Story) -> None:
             soft_landing=True,
         )
         uow.commit()
+    story.daily.append((23, _Year(story).day))
 
-    refused: Counter[str] = Counter()
-    days: dict[object, Plan] = {}
-    for step in _plan(rng, start, customers):
-        days.setdefault(step[0].date(), []).append(step)
-    month = (start.year, start.month)
-    for steps in days.values():
-        story.clock.set(steps[0][0])
-        with store.unit_of_work(TENANT) as uow:
-            if (steps[0][0].year, steps[0][0].month) != month:  # reviews fall due on a month's first days
-                month = (steps[0][0].year, steps[0][0].month)
+
+@define
+class _Year:
+    """The members' year, planned on its first day from the customer chapter's book, replayed daily."""
+
+    story: Story
+    rng: random.Random | None = None
+    steps: Plan = field(factory=list)
+    month: tuple[int, int] = (0, 0)
+    refused: Counter[str] = field(factory=Counter)
+
+    def day(self, now: datetime) -> None:
+        """Reviews when a month begins, expiry on Mondays, then the day's purchases, returns, redemptions and
+        bonuses, all at `now` in one unit of work."""
+        if self.rng is None:
+            self.rng = self.story.rng("loyalty")
+            self.steps = _plan(self.rng, self.story.customer_year, _customer_ids(self.story))
+            self.steps.reverse()  # pop() takes the earliest
+            self.month = (now.year, now.month)
+            self.story.facts["loyalty.year"] = self
+        with self.story.store.unit_of_work(TENANT) as uow:
+            if (now.year, now.month) != self.month:
+                self.month = (now.year, now.month)
                 loyalty.review_tiers(uow, PROGRAM)
-            loyalty.expire_points(uow, PROGRAM)
-            for when, _, customer, action, args in steps:
-                story.clock.set(when)
+            if now.weekday() == 0:  # the expiry job runs weekly
+                loyalty.expire_points(uow, PROGRAM)
+            while self.steps and self.steps[-1][0] <= now:
+                when, _, customer, action, args = self.steps.pop()
                 try:
-                    _act(uow, rng, customer, action, args, f"{action}:{customer}:{when.isoformat()}")
+                    _act(uow, self.rng, customer, action, args, f"{action}:{customer}:{when.isoformat()}")
                 except BizrelError as refusal:
-                    refused[type(refusal).__name__] += 1
+                    self.refused[type(refusal).__name__] += 1
             uow.commit()
-    end = start + timedelta(days=365)
-    story.clock.set(end)
-    with store.unit_of_work(TENANT) as uow:
+
+
+def report(story: Story) -> None:
+    end = story.customer_year + timedelta(days=365)
+    story.clock.set(max(end, story.clock.now()))
+    with story.store.unit_of_work(TENANT) as uow:
         loyalty.expire_points(uow, PROGRAM)
         loyalty.review_tiers(uow, PROGRAM)
         uow.commit()
-    _report(story, end, refused)
+    year = story.facts.get("loyalty.year")
+    _report(story, story.clock.now(), year.refused if isinstance(year, _Year) else Counter())
 
 
 def _act(
-    uow: loyalty.LoyaltyUnitOfWork, rng: random.Random, customer: str, action: str, args: tuple[object, ...], key: str
+    uow: StoreUnitOfWork, rng: random.Random, customer: str, action: str, args: tuple[object, ...], key: str
 ) -> None:
     if action == "enroll":
         loyalty.enroll(uow, PROGRAM, customer)
@@ -153,6 +174,8 @@ def _act(
         invoice = args[0]
         assert isinstance(invoice, Invoice)
         loyalty.earn_points(uow, PROGRAM, customer, invoice, key=key)
+        total = Money.total((line.amount for line in invoice.lines), "USD")
+        record_purchase(uow, customer_id=customer, amount=total, order_ref=invoice.id, id=f"purchase:{invoice.id}")
     elif action == "return":
         invoice = str(args[0])
         if rng.random() < 0.5:
@@ -189,7 +212,7 @@ def _report(story: Story, end: datetime, refused: Counter[str]) -> None:
     for account in accounts:
         for entry in account.entries:
             moved[entry.kind.value] += entry.points
-    story.heading("Loyalty: a year of the Circle program")
+    story.heading("Loyalty: the customers' year in the Circle program (won customers joined at handover)")
     story.out.write(text_table(("tier", "members", "points"), report.to_rows(), title="Members per tier") + "\n\n")
     rows = sorted(moved.items())
     story.out.write(text_table(("ledger entries", "points"), rows, title="Points moved in the year") + "\n\n")

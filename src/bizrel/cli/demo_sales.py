@@ -169,9 +169,11 @@ def run(story: Story) -> None:
         uow.commit()
     out = story.out
     out.write(f"{report}\n\n{report.lost_reasons_table()}\n")
+    average = report.average_won_amount.format() if report.average_won_amount is not None else "n/a"
+    velocity = report.velocity_per_day.format() if report.velocity_per_day is not None else "n/a"
     out.write(
         f"\nSales velocity: {report.open} open deals x win rate {report.win_rate} x average won "
-        f"{report.average_won_amount} / {report.average_cycle_days} days = {report.velocity_per_day} per day.\n"
+        f"{average} / {report.average_cycle_days} days = {velocity} per day.\n"
     )
 
     story.heading("Sales: the public lead pool (公海)")

@@ -3,6 +3,9 @@
 `decide(recipient, touch, history, now, policy)` is a pure function. Its decision is always one of
 Allowed, Deferred(until) or Refused, and always carries a reason. The rules, in order:
 
+0. Stage rules: while the recipient is in a lifecycle stage a rule names (onboarding, say), only
+   touches whose source starts with one of the rule's prefixes may go out; others are refused with
+   the rule as the reason (during onboarding only customer success contacts the customer).
 1. Consent: the latest grant or withdrawal for the touch's channel and purpose, as of `now`, must be a
    grant; otherwise the touch is refused (no consent, or consent withdrawn).
 2. Cool-down: after a detractor response (NPS 0-6) no touch is sent for `detractor_cooldown_days`,
@@ -51,6 +54,7 @@ __all__ = [
     "Recipient",
     "Refused",
     "SentTouch",
+    "StageRule",
     "Touch",
     "decide",
     "localize",
@@ -158,11 +162,33 @@ class QuietHours:
 
 
 @frozen(kw_only=True)
+class StageRule:
+    """While a customer is in `stage`, only sources starting with one of `sources` may touch them."""
+
+    stage: str
+    sources: frozenset[str]
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.stage, str) or not self.stage.strip():
+            raise ValidationError("stage", self.stage, "must be a non-empty str")
+        if not self.sources or not all(isinstance(s, str) and s for s in self.sources):
+            raise ValidationError("sources", self.sources, "at least one non-empty source prefix")
+
+    def refuses(self, stage: str | None, touch: Touch) -> str | None:
+        """The reason `touch` may not go out to a customer in `stage`, or None."""
+        if stage != self.stage or any(touch.source.startswith(prefix) for prefix in self.sources):
+            return None
+        allowed = ", ".join(sorted(self.sources))
+        return f"during {self.stage} only {allowed} may contact the customer (asked by {touch.source})"
+
+
+@frozen(kw_only=True)
 class ContactPolicy:
     caps: tuple[FrequencyCap, ...] = ()
     quiet_hours: QuietHours | None = None
     detractor_cooldown_days: int = 0
     cooldown_exempt_purposes: frozenset[str] = frozenset({"service"})
+    stage_rules: tuple[StageRule, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if (
@@ -222,11 +248,17 @@ def decide(
     history: ContactHistory,
     now: datetime,
     policy: ContactPolicy = DEFAULT_CONTACT_POLICY,
+    *,
+    stage: str | None = None,
 ) -> Decision:
-    """May `touch` be sent to `recipient` at `now`? Pure: no clock, no store."""
+    """May `touch` be sent to `recipient` (in lifecycle `stage`) at `now`? Pure: no clock, no store."""
     now = utc(now, "now")
     if not isinstance(touch, Touch):
         raise ValidationError("touch", touch, "expected Touch")
+    for rule in policy.stage_rules:
+        refusal = rule.refuses(stage, touch)
+        if refusal is not None:
+            return Refused(refusal)
     tz = zone(recipient.timezone, "timezone")
     consent = recipient.consent_for(touch.channel, touch.purpose, now)
     what = f"{touch.channel.value}/{touch.purpose}"

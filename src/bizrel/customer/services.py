@@ -332,7 +332,7 @@ def request_touch(
         raise ValidationError("touch", touch, "expected Touch")
     customer = uow.customers.get(customer_id)
     now = uow.clock.now()
-    decision = decide(customer, touch, contact_history(uow, customer.id), now, policy)
+    decision = decide(customer, touch, contact_history(uow, customer.id), now, policy, stage=customer.stage)
     _contact_log(uow, customer.id).record_decision(touch, decision, now)
     return decision
 

@@ -331,6 +331,15 @@ class Opportunity(Aggregate):
             raise ValidationError("at", at, "is before the opportunity's last change")
         return at
 
+    def annotate(self, name: str, value: str) -> None:
+        """Set a custom field learned after the close too (why the customer later churned, say)."""
+        for label, text in (("name", name), ("value", value)):
+            if not isinstance(text, str) or not text.strip():
+                raise ValidationError(label, text, "must be a non-empty str")
+        if name in _CORE_FIELDS:
+            raise ValidationError("name", name, "is a core field of the deal, not a custom one")
+        self.fields[name] = value
+
     def has_field(self, name: str) -> bool:
         if name in _CORE_FIELDS:
             value = getattr(self, name)

@@ -5,6 +5,8 @@
         likelihood ratio = ((won with value + s) / (won + s)) / ((lost with value + s) / (lost + s))
     odds = prior odds x product of likelihood ratios;  P = odds / (1 + odds), clamped to [0.0001, 0.9999]
 
+Attributes may be custom fields of the deal too: the bridge writes "after_win" and "churn_reason"
+on a won deal whose customer churned, so a model learned with those attributes sees it.
 `s` is the smoothing count (Odoo uses 0.1). An attribute value seen on fewer than `min_samples`
 closed deals is ignored and shown as such. A deal's stage factor counts every stage it reached, so
 a won deal counts for every stage. Each factor's contribution is its natural log of the likelihood
@@ -33,7 +35,13 @@ _LOW, _HIGH = Fraction(1, 10000), Fraction(9999, 10000)
 
 
 def _get(record: Any, name: str) -> Any:
-    return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+    """An attribute of a deal (a dict key, an attribute, or a key of its custom `fields`)."""
+    if isinstance(record, dict):
+        return record.get(name)
+    value = getattr(record, name, None)
+    if value is None and isinstance(getattr(record, "fields", None), dict):
+        value = record.fields.get(name)
+    return value
 
 
 @frozen
