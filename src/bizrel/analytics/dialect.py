@@ -73,6 +73,15 @@ class Dialect:
         rounded = f"(CASE WHEN 2 * {r} > ({b}) THEN {q} + 1 WHEN 2 * {r} = ({b}) THEN {q} + ({q} % 2) ELSE {q} END)"
         return f"(CASE WHEN ({a}) < 0 THEN -{rounded} ELSE {rounded} END)"
 
+    # customer analytics
+
+    def month_index(self, timestamp: str, tz: str) -> str:
+        """year * 12 + month - 1 of the timestamp's local calendar month (bizrel's month index)."""
+        day = self.local_date(timestamp, tz)
+        if self.name == "sqlite":  # day is 'YYYY-MM-DD' text
+            return f"(CAST(substr({day}, 1, 4) AS INTEGER) * 12 + CAST(substr({day}, 6, 2) AS INTEGER) - 1)"
+        return f"(CAST(EXTRACT(YEAR FROM {day}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {day}) AS INTEGER) - 1)"
+
 
 def _zone(tz: str) -> str:
     if not tz.replace("/", "").replace("_", "").replace("-", "").replace("+", "").isalnum():
