@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,7 @@ from bizrel.adapters import Store
 from bizrel.analytics.columnar import connect, is_columnar, load_transactions
 from bizrel.analytics.dialect import DUCKDB, Dialect
 from bizrel.analytics.pushdown import pushdown
-from bizrel.analytics.retention_sql import CUSTOMER_QUERY, cohort_query, totals_query
+from bizrel.analytics.retention_sql import cohort_query, customer_query, totals_query
 from bizrel.analytics.rfm import zone_name
 from bizrel.core.clock import aware
 from bizrel.core.errors import ValidationError
@@ -207,8 +207,13 @@ def purchase_frequency(
     return _base(data, tenant_id, allow_float_amounts).purchase_frequency()
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _instant(value: Any) -> datetime:
-    """A timestamp as the database returns it: a datetime, or SQLite's fixed-width UTC text."""
+    """A timestamp as Dialect.instant_out returns it: epoch microseconds, SQLite's UTC text, or a datetime."""
+    if isinstance(value, int):
+        return _EPOCH + timedelta(microseconds=value)
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
@@ -219,7 +224,7 @@ def historical_lifetime_value(
     if not _sql_path(data):
         return retention.historical_lifetime_value(data)  # type: ignore[arg-type]
     with _transactions(data, tenant_id, allow_float_amounts) as tx:
-        rows = tx.run(CUSTOMER_QUERY, ())
+        rows = tx.run(customer_query(tx.dialect), ())
         cur = tx.currency
     if cur is None:
         return HistoricalValue(())

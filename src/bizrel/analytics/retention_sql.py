@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bizrel.analytics.dialect import Dialect
 
-__all__ = ["CUSTOMER_QUERY", "cohort_query", "totals_query"]
+__all__ = ["cohort_query", "customer_query", "totals_query"]
 
 
 def cohort_query(d: Dialect, *, tz: str) -> str:
@@ -53,12 +53,13 @@ def totals_query(d: Dialect, *, period: bool) -> str:
     """
 
 
-CUSTOMER_QUERY = """
-    WITH per_customer AS (
-        SELECT customer_id, COUNT(*) AS n, SUM(amount_minor) AS total,
-               MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at
-        FROM tx GROUP BY customer_id
-    )
-    SELECT customer_id, n, total, first_at, last_at FROM per_customer
-"""
-"""Per customer: customer_id, orders, revenue (minor units), first and last purchase (portable SQL)."""
+def customer_query(d: Dialect) -> str:
+    """Output, per customer: customer_id, orders, revenue (minor units), first and last purchase."""
+    return f"""
+        WITH per_customer AS (
+            SELECT customer_id, COUNT(*) AS n, SUM(amount_minor) AS total,
+                   MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at
+            FROM tx GROUP BY customer_id
+        )
+        SELECT customer_id, n, total, {d.instant_out("first_at")}, {d.instant_out("last_at")} FROM per_customer
+    """
