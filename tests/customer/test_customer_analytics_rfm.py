@@ -329,3 +329,32 @@ def test_bad_scores_for_a_segment_are_refused() -> None:
     with pytest.raises(ValidationError) as info:
         rfm_segment(0, 3, 3)
     assert (info.value.field, info.value.value) == ("r_score", 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(txns=transactions(max_size=60), freq=st.sampled_from(["D", "W"]))
+def test_lifetimes_convention_matches_the_lifetimes_library(txns: list[object], freq: str) -> None:
+    """Runs only where the lifetimes package is installed (it is not a bizrel dependency)."""
+    utils = pytest.importorskip("lifetimes.utils")
+    rows = [_fields(t) for t in txns]
+    if not rows:
+        return
+    frame = pd.DataFrame(
+        {
+            "customer_id": [c for c, _, _ in rows],
+            "date": [at.astimezone(UTC).replace(tzinfo=None) for _, at, _ in rows],
+            "amount": [float(a.amount) for _, _, a in rows],
+        }
+    )
+    expected = utils.summary_data_from_transaction_data(
+        frame,
+        "customer_id",
+        "date",
+        monetary_value_col="amount",
+        observation_period_end=AS_OF.replace(tzinfo=None),
+        freq=freq,
+    )
+    for row in rfm_summary(txns, as_of=AS_OF, convention="lifetimes", freq=freq, scored=False):  # type: ignore[arg-type]
+        e = expected.loc[row.customer_id]
+        assert (row.frequency, row.recency, row.T) == (e["frequency"], e["recency"], e["T"])
+        assert abs(float(row.monetary.amount) - e["monetary_value"]) <= 0.005 + 1e-9

@@ -35,7 +35,7 @@ class Cursor(Protocol):
 @frozen
 class Dialect:
     name: str
-    placeholder: str
+    param: str
     outbox_ddl: tuple[str, ...]
     integrity_errors: tuple[type[BaseException], ...]
 
@@ -56,10 +56,10 @@ class SqlTransaction:
         self._finish = finish
 
     def _p(self, n: int) -> str:
-        return ", ".join([self._d.placeholder] * n)
+        return ", ".join([self._d.param] * n)
 
     def load(self, table: AggregateTable, tenant_id: str, id: str) -> tuple[int, str] | None:
-        ph = self._d.placeholder
+        ph = self._d.param
         self._cur.execute(
             f"SELECT version, body FROM {table.name} WHERE tenant_id = {ph} AND id = {ph}", (tenant_id, id)
         )
@@ -67,7 +67,7 @@ class SqlTransaction:
         return None if row is None else (row[0], row[1])
 
     def _where(self, tenant_id: str, filters: Filters) -> tuple[str, list[Any]]:
-        ph = self._d.placeholder
+        ph = self._d.param
         clauses = [f"tenant_id = {ph}"]
         params: list[Any] = [tenant_id]
         for name, cond in filters:
@@ -141,7 +141,7 @@ class SqlTransaction:
 
     def update(self, table: AggregateTable, tenant_id: str, rows: Sequence[Row]) -> None:
         self._begin_write()
-        ph = self._d.placeholder
+        ph = self._d.param
         sets = "".join(f", {c.name} = {ph}" for c in table.columns)
         sql = (
             f"UPDATE {table.name} SET version = {ph}, body = {ph}{sets} "
@@ -187,7 +187,7 @@ class SqlTransaction:
 
 def migrate(cursor: Cursor, dialect: Dialect, migrations: Sequence[Migration], applied: set[int], now: str) -> None:
     """Apply the migrations not yet recorded in schema_version (the caller holds a transaction)."""
-    ph = dialect.placeholder
+    ph = dialect.param
     for migration in sorted(migrations, key=lambda m: m.version):
         if migration.version in applied:
             continue

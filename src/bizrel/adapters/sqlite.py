@@ -25,7 +25,7 @@ __all__ = ["SqliteBackend"]
 
 DIALECT = Dialect(
     name="sqlite",
-    placeholder="?",
+    param="?",
     outbox_ddl=(
         "CREATE TABLE outbox (tenant_id TEXT NOT NULL, event_id TEXT NOT NULL, type_name TEXT NOT NULL, "
         "payload TEXT NOT NULL, occurred_at TEXT NOT NULL, dispatched_at TEXT, attempts INTEGER NOT NULL, "

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, tzinfo
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Final
 
 from attrs import frozen
 
 from bizrel.core.errors import ValidationError
-from bizrel.core.money import Currency, Money, to_decimal
+from bizrel.core.money import EXACT, Currency, Money, to_decimal
 from bizrel.core.numbers import ratio, round_fraction
 from bizrel.core.periods import Period, PeriodKind
 from bizrel.customer._analytics import Tabular, check_aware, pct
@@ -217,7 +217,9 @@ def _totals(data: CustomerTransactions, period: Period | None = None) -> BaseTot
         previous, buyers = _buyers(data, period.previous()), _buyers(data, period)
         first, end = period.start.toordinal(), period.end.toordinal()
         at_start, retained, active = len(previous), len(previous & buyers), len(buyers)
-        spent = sum(m for c in buyers for d, m in data.by_period[c].items() if first <= d < end)
+        with localcontext(EXACT):  # exact Decimal sums, never the global context
+            in_period = sum((m for c in buyers for d, m in data.by_period[c].items() if first <= d < end), Decimal(0))
+        spent = int(in_period.scaleb(data.currency.minor_units if data.currency else 0, context=EXACT))
     return BaseTotals(
         data.currency,
         len(data.count),

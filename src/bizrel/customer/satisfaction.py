@@ -339,8 +339,7 @@ _FROM_COUNTS: Final[dict[SurveyKind, Callable[[Sequence[int]], Any]]] = {
 
 def nps(scores: Iterable[object]) -> NpsResult:
     """Net promoter score of 0-10 scores (ints, or records with a `score` field)."""
-    result: NpsResult = _nps_from_counts(_counts(scores, SurveyKind.NPS))
-    return result
+    return _nps_from_counts(_counts(scores, SurveyKind.NPS))
 
 
 def csat(scores: Iterable[object]) -> CsatResult:

@@ -14,7 +14,7 @@ RFM conventions
            monetary = mean of the repeat periods' sums (the first period excluded), 0 when
            frequency is 0.
 Days are calendar dates in time zone `tz` (UTC by default). Means are exact fractions rounded
-half-even to the currency's minor unit.
+half-even to the currency's minor unit; scores rank these rounded values, the ones people see.
 
 Scores 1-5 (quantiles with ties)
 --------------------------------
@@ -32,8 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
+from itertools import islice
 from typing import Any, Final, Literal
 
 from attrs import define, field, frozen
@@ -42,8 +43,8 @@ from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import utc
 from bizrel.core.errors import CurrencyMismatch, ValidationError
 from bizrel.core.ids import check_id
-from bizrel.core.money import Currency, Money
-from bizrel.customer._analytics import Tabular, check_aware, field_getter, read_field
+from bizrel.core.money import EXACT, Currency, Money
+from bizrel.customer._analytics import Tabular, check_aware, fields_getter, read_field, read_fields
 
 __all__ = [
     "SEGMENT_RULES",
@@ -82,8 +83,8 @@ Convention = Literal["classic", "lifetimes"]
 class CustomerTransactions:
     """What one pass over the transactions keeps per customer (amounts in integer minor units).
 
-    `by_period` maps a period index (day ordinal, or ISO week index) to the sum spent in it; it is
-    only filled when the caller asked for periods.
+    `by_period` maps a period index (day ordinal, ISO week or month number) to the exact Decimal
+    sum spent in it; it is only filled when the caller asked for periods.
     """
 
     currency: Currency | None
@@ -91,7 +92,7 @@ class CustomerTransactions:
     total_minor: dict[str, int]
     first: dict[str, datetime]
     last: dict[str, datetime]
-    by_period: dict[str, dict[int, int]]
+    by_period: dict[str, dict[int, Decimal]]
 
 
 def _day(at: datetime, tz: tzinfo) -> int:
@@ -121,56 +122,104 @@ def read_transactions(
     tz: tzinfo = UTC,
     freq: str | None = None,
     currency: str | Currency | None = None,
+    track_first: bool = True,
 ) -> CustomerTransactions:
     """One validating pass: per-customer counts, totals, first and last purchase (and period sums).
 
     Refuses non-Money amounts, mixed currencies (CurrencyMismatch), naive datetimes and purchases
-    after `as_of` (ValidationError naming `occurred_at`). The loop avoids per-row allocations: it
-    keeps integer minor units in plain dicts, which is what lets it handle millions of rows.
+    after `as_of` (ValidationError naming `occurred_at`). The loop does one dict lookup and no
+    object creation per row (it appends the amount to its customer's small list), which is what
+    lets it handle millions of rows; totals are summed in C and become integer minor units once
+    per customer.
+    With track_first=False the first purchase is not tracked (`first` holds the last one).
+    """
+    cur, state = _scan(
+        transactions, as_of, tz, freq, Currency.of(currency) if currency is not None else None, track_first
+    )
+    return CustomerTransactions(
+        cur,
+        {c: s[0] for c, s in state.items()},
+        {c: s[1] for c, s in state.items()},
+        {c: s[3] for c, s in state.items()},
+        {c: s[2] for c, s in state.items()},
+        {c: s[4] for c, s in state.items()} if freq is not None else {},
+    )
+
+
+def _scan(
+    transactions: Iterable[object],
+    as_of: datetime | None,
+    tz: tzinfo,
+    freq: str | None,
+    cur: Currency | None,
+    track_first: bool,
+) -> tuple[Currency | None, dict[str, list[Any]]]:
+    """The hot loop behind read_transactions.
+
+    Returns per customer [purchases, total in minor units, last, first, {period: Decimal sum}].
     """
     if freq is not None and freq not in PERIOD_INDEX:
         raise ValidationError("freq", freq, f"expected one of {sorted(PERIOD_INDEX)}")
     index = PERIOD_INDEX[freq] if freq is not None else None
-    get = field_getter("customer_id", "occurred_at", "amount")
-    cur = Currency.of(currency) if currency is not None else None
-    count: dict[str, int] = {}
-    total: dict[str, int] = {}
-    first: dict[str, datetime] = {}
-    last: dict[str, datetime] = {}
-    periods: dict[str, dict[int, int]] = {}
+    # per customer while scanning: [last, first, {period: sum} or None, amount, amount, ...]
+    state: dict[str, list[Any]] = {}
+    record_type: type | None = None
+    get = fields_getter({}, _FIELDS)  # replaced by the first record's kind of reader
     zone_ok: object = _UNCHECKED  # the last time zone seen valid; None (naive) never is
-    for record in transactions:
-        customer_id, at, amount = get(record)
-        if amount.__class__ is not Money or amount.currency is not cur:
-            cur = _check_amount(amount, cur)
-        if at.__class__ is not datetime or at.tzinfo is not zone_ok:
-            zone_ok = check_aware(at, "occurred_at").tzinfo
-        minor = amount.to_minor()
-        n = count.get(customer_id)
-        if n is None:
-            check_id("customer_id", customer_id)
-            count[customer_id] = 1
-            total[customer_id] = minor
-            first[customer_id] = last[customer_id] = at
+    with localcontext(EXACT):  # Decimal sums of minor-unit amounts: exact, never the global context
+        for record in transactions:
+            if record.__class__ is not record_type:
+                record_type = record.__class__
+                get = fields_getter(record, _FIELDS)
+            try:
+                customer_id, at, money = get(record)
+            except (KeyError, AttributeError):
+                read_fields(record, _FIELDS)  # raises, naming the missing field
+                raise
+            if money.__class__ is not Money or money.currency is not cur:
+                cur = _check_amount(money, cur)
+            if at.__class__ is not datetime or at.tzinfo is not zone_ok:
+                zone_ok = check_aware(at, "occurred_at").tzinfo
+            s = state.get(customer_id)
+            if s is None:
+                if not (
+                    customer_id.__class__ is str
+                    and 0 < len(customer_id) <= 128
+                    and customer_id.isascii()
+                    and customer_id.isprintable()
+                ):
+                    check_id("customer_id", customer_id)  # the fast test above only passes ids it would accept
+                state[customer_id] = [at, at, {index(at, tz): money.amount} if index else None, money.amount]
+                continue
+            s.append(money.amount)  # summed per customer in C after the loop: cheaper than adding here
+            if at > s[0]:
+                s[0] = at
+            elif track_first and at < s[1]:
+                s[1] = at
             if index is not None:
-                periods[customer_id] = {index(at, tz): minor}
-            continue
-        count[customer_id] = n + 1
-        total[customer_id] += minor
-        if at > last[customer_id]:
-            last[customer_id] = at
-        elif at < first[customer_id]:
-            first[customer_id] = at
-        if index is not None:
-            sums = periods[customer_id]
-            key = index(at, tz)
-            sums[key] = sums.get(key, 0) + minor
+                sums = s[2]
+                key = index(at, tz)
+                sums[key] = sums[key] + money.amount if key in sums else money.amount
     if as_of is not None:
         limit = check_aware(as_of, "as_of")
-        for customer_id, at in last.items():
-            if at > limit:
-                raise ValidationError("occurred_at", at, f"customer {customer_id} purchased after as_of {limit}")
-    return CustomerTransactions(cur, count, total, first, last, periods)
+        for customer_id, s in state.items():
+            if s[0] > limit:
+                raise ValidationError("occurred_at", s[0], f"customer {customer_id} purchased after as_of {limit}")
+    places = cur.minor_units if cur is not None else 0
+    with localcontext(EXACT):
+        return cur, {
+            c: [len(s) - 3, _minor(sum(islice(s, 3, None), _ZERO), places), s[0], s[1], s[2]] for c, s in state.items()
+        }
+
+
+_ZERO: Final = Decimal(0)
+
+
+_FIELDS: Final = ("customer_id", "occurred_at", "amount")
+
+
+def _minor(amount: Decimal, places: int) -> int:
+    return int(amount.scaleb(places, context=EXACT))
 
 
 def _check_amount(amount: object, cur: Currency | None) -> Currency:
@@ -183,11 +232,6 @@ def _check_amount(amount: object, cur: Currency | None) -> Currency:
     return cur
 
 
-def _mean(total_minor: int, count: int, cur: Currency) -> Money:
-    """Exact mean rounded half-even to whole minor units."""
-    return Money.from_minor(round(Fraction(total_minor, count)), cur)
-
-
 # -- scores and segments ----------------------------------------------------------------------------
 
 
@@ -196,15 +240,22 @@ def quantile_scores(values: Mapping[str, Any], *, higher_is_better: bool = True)
 
     Ties share a score; the score never drops when the value gets better.
     """
+    return dict(zip(values, _scores(list(values.values()), higher_is_better), strict=True))
+
+
+def _scores(values: list[Any], higher_is_better: bool = True) -> list[int]:
     n = len(values)
-    ordered = sorted(values.values(), reverse=not higher_is_better)
-    score_of: dict[Any, int] = {}
-    previous: object = object()
-    for index, value in enumerate(ordered):
-        if value != previous:
-            score_of[value] = 1 + 5 * index // n
+    order = sorted(range(n), key=values.__getitem__, reverse=not higher_is_better)
+    scores = [0] * n
+    previous: object = _UNCHECKED
+    score = 0
+    for rank, i in enumerate(order):
+        value = values[i]
+        if value != previous:  # a new value: count everything ranked before it as worse
+            score = 1 + 5 * rank // n
             previous = value
-    return {customer_id: score_of[v] for customer_id, v in values.items()}
+        scores[i] = score
+    return scores
 
 
 SEGMENT_RULES: Final[tuple[tuple[str, tuple[int, int], tuple[int, int]], ...]] = (
@@ -345,55 +396,48 @@ def rfm_summary(
     if freq not in ("D", "W"):
         raise ValidationError("freq", freq, "expected 'D' (days) or 'W' (ISO weeks)")
     lifetimes = convention == "lifetimes"
-    data = read_transactions(transactions, as_of=as_of, tz=tz, freq=freq if lifetimes else None)
-    cur = data.currency
-    ids = sorted(data.count)
+    cur, state = _scan(transactions, as_of, tz, freq if lifetimes else None, None, False)
+    if cur is None:  # no transactions at all
+        return RfmSummary(convention, as_of, cur, ())
+    items = sorted(state.items())  # by customer id; every later pass walks this list in order
     if lifetimes:
-        figures = _lifetimes_figures(data, ids, PERIOD_INDEX[freq](as_of, tz))
+        figures = _lifetimes_figures(items, PERIOD_INDEX[freq](as_of, tz), cur.minor_units)
     else:
-        figures = _classic_figures(data, ids, _day(as_of, tz), tz, monetary == "mean")
-    # figures: customer -> (recency, frequency, monetary minor or Fraction, T, days since last purchase)
-    monetary_values = {c: f[2] for c, f in figures.items()}
-    scores: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = None
-    if scored and ids:
-        scores = (
-            quantile_scores({c: f[4] for c, f in figures.items()}, higher_is_better=False),
-            quantile_scores({c: f[1] for c, f in figures.items()}),
-            quantile_scores(monetary_values),
-        )
-    rows = []
-    assert cur is not None or not ids
-    for c in ids:
-        recency, frequency, value, t, _ = figures[c]
-        amount = Money.from_minor(round(value), cur) if cur is not None else Money.zero("USD")
-        if scores is None:
-            rows.append(RfmRow(c, recency, frequency, amount, t))
-        else:
-            r, f, m = scores[0][c], scores[1][c], scores[2][c]
-            rows.append(RfmRow(c, recency, frequency, amount, t, r, f, m, _SEGMENT_GRID[r][(f + m + 1) // 2]))
-    return RfmSummary(convention, as_of, cur, tuple(rows))
+        figures = _classic_figures(items, _day(as_of, tz), tz, monetary == "mean")
+    if not scored:
+        rows = tuple(RfmRow(c, r, f, Money.from_minor(m, cur), t) for c, r, f, m, t, _ in figures)
+        return RfmSummary(convention, as_of, cur, rows)
+    r_scores = _scores([f[5] for f in figures], higher_is_better=False)
+    f_scores = _scores([f[2] for f in figures])
+    m_scores = _scores([f[3] for f in figures])
+    grid = _SEGMENT_GRID
+    rows = tuple(
+        RfmRow(c, recency, frequency, Money.from_minor(value, cur), t, r, f, m, grid[r][(f + m + 1) // 2])
+        for (c, recency, frequency, value, t, _), r, f, m in zip(figures, r_scores, f_scores, m_scores, strict=True)
+    )
+    return RfmSummary(convention, as_of, cur, rows)
 
 
-Figures = dict[str, tuple[int, int, int | Fraction, int | None, int]]
+Figures = list[tuple[str, int, int, int, int | None, int]]
+"""(customer id, recency, frequency, monetary in minor units, T, periods since the last purchase)."""
 
 
-def _classic_figures(data: CustomerTransactions, ids: list[str], today: int, tz: tzinfo, mean: bool) -> Figures:
-    figures: Figures = {}
-    for c in ids:
-        recency = today - _day(data.last[c], tz)
-        n, total = data.count[c], data.total_minor[c]
-        figures[c] = (recency, n, Fraction(total, n) if mean else total, None, recency)
+def _classic_figures(items: list[tuple[str, list[Any]]], today: int, tz: tzinfo, mean: bool) -> Figures:
+    figures: Figures = []
+    for c, (n, total, last, _, _) in items:
+        recency = today - _day(last, tz)
+        figures.append((c, recency, n, round(Fraction(total, n)) if mean else total, None, recency))
     return figures
 
 
-def _lifetimes_figures(data: CustomerTransactions, ids: list[str], end: int) -> Figures:
-    figures: Figures = {}
-    for c in ids:
-        sums = data.by_period[c]
+def _lifetimes_figures(items: list[tuple[str, list[Any]]], end: int, places: int) -> Figures:
+    figures: Figures = []
+    for c, (_, total, _, _, sums) in items:
         first, last = min(sums), max(sums)
         frequency = len(sums) - 1
-        value: int | Fraction = Fraction(data.total_minor[c] - sums[first], frequency) if frequency else 0
-        figures[c] = (last - first, frequency, value, end - first, end - last)
+        repeat_minor = total - _minor(sums[first], places)
+        value = round(Fraction(repeat_minor, frequency)) if frequency else 0
+        figures.append((c, last - first, frequency, value, end - first, end - last))
     return figures
 
 
@@ -495,9 +539,6 @@ def _plain(value: object) -> object:
 
 class _Rule:
     """`&`, `|` and `~` build AllOf, AnyOf and Not, so rules read like the sentence they are."""
-
-    def matches(self, record: object) -> bool:
-        raise NotImplementedError
 
     def __and__(self, other: Predicate) -> AllOf:
         return AllOf((self, other))  # type: ignore[arg-type]

@@ -1,11 +1,45 @@
 """Shipped test support: the adapter contract suite, hypothesis strategies and fakes.
 
 Needs the `test` extra (pytest, hypothesis). A third-party adapter proves itself by subclassing
-`StoreContract` (and the per-area contracts) in a test module and implementing `open`.
+every contract below in a test module (names starting with `Test`) and implementing `open`
+(and `reopen` when it is durable); `ALL_CONTRACTS` lists them for a one-line subclass.
 """
 
-from bizrel.testing.contracts import PurchaseContract, StoreContract
+from bizrel.testing.contracts import AdapterContract, PurchaseContract, StoreContract
+from bizrel.testing.contracts_bridge import BridgeStoreContract
+from bizrel.testing.contracts_customer import CustomerStoreContract
+from bizrel.testing.contracts_customer_analytics import CustomerAnalyticsContract
+from bizrel.testing.contracts_loyalty import LoyaltyStoreContract
+from bizrel.testing.contracts_performance import PerformanceStoreContract
+from bizrel.testing.contracts_sales import SalesProcessContract
 from bizrel.testing.fakes import EventSpy
 from bizrel.testing.strategies import aware_datetimes, currencies, money, opportunities
 
-__all__ = ["EventSpy", "PurchaseContract", "StoreContract", "aware_datetimes", "currencies", "money", "opportunities"]
+ALL_CONTRACTS: tuple[type[AdapterContract], ...] = (
+    StoreContract,
+    PurchaseContract,
+    CustomerStoreContract,
+    CustomerAnalyticsContract,
+    LoyaltyStoreContract,
+    SalesProcessContract,
+    PerformanceStoreContract,
+    BridgeStoreContract,
+)
+
+__all__ = [
+    "ALL_CONTRACTS",
+    "AdapterContract",
+    "BridgeStoreContract",
+    "CustomerAnalyticsContract",
+    "CustomerStoreContract",
+    "EventSpy",
+    "LoyaltyStoreContract",
+    "PerformanceStoreContract",
+    "PurchaseContract",
+    "SalesProcessContract",
+    "StoreContract",
+    "aware_datetimes",
+    "currencies",
+    "money",
+    "opportunities",
+]

@@ -42,18 +42,20 @@ from bizrel.sales import (
 from bizrel.testing.fakes import EventSpy
 from bizrel.testing.strategies import opportunities, pipelines
 
-__all__ = ["PurchaseContract", "StoreContract"]
+__all__ = ["START", "AdapterContract", "PurchaseContract", "StoreContract", "fresh_tenant"]
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _tenants = itertools.count()
 
 
-def fresh_tenant() -> str:
+def fresh_tenant() -> TenantId:
     """A tenant id no other test in this process uses."""
-    return f"tenant-{next(_tenants)}"
+    return TenantId(f"tenant-{next(_tenants)}")
 
 
-class StoreContract(abc.ABC):
+class AdapterContract(abc.ABC):
+    """What every contract needs: the adapter's store on a fixed clock, closed after the test."""
+
     @abc.abstractmethod
     def open(self, clock: Clock) -> Store:
         """A store of the adapter under test."""
@@ -72,6 +74,8 @@ class StoreContract(abc.ABC):
         yield store
         store.close()
 
+
+class StoreContract(AdapterContract):
     # -- helpers ----------------------------------------------------------------------------------
 
     def _seed(self, store: Store, tenant: str, n: int = 1) -> None:
@@ -292,17 +296,8 @@ class StoreContract(abc.ABC):
             assert uow.opportunities.get("o2").amount == Money(300, "USD")
 
 
-class PurchaseContract(abc.ABC):
+class PurchaseContract(AdapterContract):
     """Purchases persist exactly, filter by customer and time, and refuse the future."""
-
-    @abc.abstractmethod
-    def open(self, clock: Clock) -> Store: ...
-
-    @pytest.fixture
-    def store(self) -> Iterator[Store]:
-        store = self.open(FixedClock(START))
-        yield store
-        store.close()
 
     def test_purchases_round_trip_and_filter(self, store: Store) -> None:
         tenant = fresh_tenant()

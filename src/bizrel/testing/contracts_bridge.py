@@ -6,11 +6,8 @@ plans and sales signals exactly.
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,14 +23,13 @@ from bizrel.bridge import (
     TaskTemplate,
 )
 from bizrel.bridge.model import DEFAULT_TEMPLATE
-from bizrel.core.clock import Clock, FixedClock
 from bizrel.core.ids import tenant
 from bizrel.core.money import Money
 from bizrel.core.uow import le
+from bizrel.testing.contracts import START, AdapterContract
 
 __all__ = ["BridgeStoreContract"]
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TENANT = tenant("bridge-contract")
 ROLES = AccountRoles(sales_owner_id="rep", cs_owner_id="cs", collections_owner_id="ar")
 
@@ -80,17 +76,7 @@ _templates = st.builds(
 )
 
 
-class BridgeStoreContract(abc.ABC):
-    @abc.abstractmethod
-    def open(self, clock: Clock) -> Store:
-        """A store of the adapter under test."""
-
-    @pytest.fixture
-    def store(self) -> Iterator[Store]:
-        store = self.open(FixedClock(START))
-        yield store
-        store.close()
-
+class BridgeStoreContract(AdapterContract):
     def test_handoff_and_signal_read_back_equal(self, store: Store) -> None:
         handoff = _handoff("handoff:o1", date(2026, 11, 6))
         signal = SalesSignal.raise_(

@@ -8,9 +8,7 @@ adapters), exactly like `StoreContract`.
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,7 +18,7 @@ from hypothesis import strategies as st
 from bizrel.adapters.store import Store
 from bizrel.adapters.unit_of_work import StoreUnitOfWork
 from bizrel.core.aggregate import Aggregate
-from bizrel.core.clock import Clock, FixedClock
+from bizrel.core.clock import FixedClock
 from bizrel.core.errors import ConcurrencyConflict, NotFound
 from bizrel.core.ids import TenantId
 from bizrel.core.money import Money
@@ -50,13 +48,12 @@ from bizrel.customer import (
     submit_referral,
 )
 from bizrel.customer.contact_policy import ContactPolicy
-from bizrel.testing.contracts import fresh_tenant
+from bizrel.testing.contracts import AdapterContract, fresh_tenant
 from bizrel.testing.fakes import EventSpy
 from bizrel.testing.strategies import aware_datetimes, ids, texts
 
 __all__ = ["CustomerStoreContract", "customers"]
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney")
 
 
@@ -105,25 +102,7 @@ def customers(tenant_id: str = "t1") -> st.SearchStrategy[Customer]:
     )
 
 
-class CustomerStoreContract(abc.ABC):
-    @abc.abstractmethod
-    def open(self, clock: Clock) -> Store:
-        """A store of the adapter under test."""
-
-    def reopen(self, store: Store, clock: Clock) -> Store | None:
-        """The same database opened again after `store` is closed; None when not durable."""
-        return None
-
-    @pytest.fixture
-    def clock(self) -> FixedClock:
-        return FixedClock(START)
-
-    @pytest.fixture
-    def store(self, clock: FixedClock) -> Iterator[Store]:
-        store = self.open(clock)
-        yield store
-        store.close()
-
+class CustomerStoreContract(AdapterContract):
     def _seed(self, store: Store, tenant: str, n: int = 3) -> None:
         with store.unit_of_work(tenant) as uow:
             for i in range(n):

@@ -10,8 +10,6 @@ Subclass `CustomerAnalyticsContract` next to `StoreContract` in a test module an
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bizrel.adapters.store import Store
-from bizrel.core.clock import Clock, FixedClock
+from bizrel.core.clock import FixedClock
 from bizrel.core.errors import NotFound, ValidationError
 from bizrel.core.ids import TenantId
 from bizrel.customer import (
@@ -46,7 +44,7 @@ from bizrel.customer import (
     snapshot_segment,
 )
 from bizrel.customer.satisfaction import SCALES
-from bizrel.testing.contracts import START, fresh_tenant
+from bizrel.testing.contracts import AdapterContract, fresh_tenant
 from bizrel.testing.fakes import EventSpy
 from bizrel.testing.strategies import aware_datetimes, ids, texts
 
@@ -109,21 +107,7 @@ def survey_responses(draw: st.DrawFn, tenant_id: str = "t1") -> SurveyResponse:
     )
 
 
-class CustomerAnalyticsContract(abc.ABC):
-    @abc.abstractmethod
-    def open(self, clock: Clock) -> Store:
-        """A store of the adapter under test."""
-
-    @pytest.fixture
-    def clock(self) -> FixedClock:
-        return FixedClock(START)
-
-    @pytest.fixture
-    def store(self, clock: FixedClock) -> Iterator[Store]:
-        store = self.open(clock)
-        yield store
-        store.close()
-
+class CustomerAnalyticsContract(AdapterContract):
     def _survey(self, store: Store, tenant: str, kind: str = "nps") -> None:
         with store.unit_of_work(tenant) as uow:
             create_survey(uow, id="s", name="Relationship survey", kind=kind, question="Would you recommend us?")

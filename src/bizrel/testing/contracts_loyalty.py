@@ -10,9 +10,7 @@ Subclass `LoyaltyStoreContract` next to `StoreContract` (name starting with `Tes
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bizrel.adapters.store import Store
-from bizrel.core.clock import Clock, FixedClock
+from bizrel.core.clock import FixedClock
 from bizrel.core.errors import BizrelError, ConcurrencyConflict, NotFound
 from bizrel.core.ids import TenantId
 from bizrel.core.money import Money
@@ -43,12 +41,10 @@ from bizrel.customer.loyalty import (
     enroll,
     redeem_points,
 )
-from bizrel.testing.contracts import fresh_tenant
+from bizrel.testing.contracts import START, AdapterContract, fresh_tenant
 from bizrel.testing.fakes import EventSpy
 
 __all__ = ["LoyaltyStoreContract", "invoice_of", "loyalty_program", "worked_account"]
-
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def loyalty_program(tenant_id: str, **rules: Any) -> LoyaltyProgram:
@@ -112,25 +108,7 @@ def worked_account(draw: st.DrawFn, program: LoyaltyProgram, customer_id: str = 
     return account
 
 
-class LoyaltyStoreContract(abc.ABC):
-    @abc.abstractmethod
-    def open(self, clock: Clock) -> Store:
-        """A store of the adapter under test."""
-
-    def reopen(self, store: Store, clock: Clock) -> Store | None:
-        """The same database opened again after `store` is closed; None when not durable."""
-        return None
-
-    @pytest.fixture
-    def clock(self) -> FixedClock:
-        return FixedClock(START)
-
-    @pytest.fixture
-    def store(self, clock: FixedClock) -> Iterator[Store]:
-        store = self.open(clock)
-        yield store
-        store.close()
-
+class LoyaltyStoreContract(AdapterContract):
     def _seed(self, store: Store, tenant: str, members: int = 1, dollars: int = 100) -> LoyaltyProgram:
         program = loyalty_program(tenant, pending_days=0, signup_bonus=0, campaigns=[])
         with store.unit_of_work(tenant) as uow:

@@ -6,17 +6,13 @@ implement `open`, exactly as for `StoreContract`. Each test uses its own tenant 
 
 from __future__ import annotations
 
-import abc
-import itertools
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bizrel.adapters.store import Store
-from bizrel.core.clock import Clock, FixedClock
+from bizrel.core.clock import FixedClock
 from bizrel.core.errors import ConcurrencyConflict, CurrencyMismatch, InvariantViolation, NotFound, ValidationError
-from bizrel.core.ids import TenantId
 from bizrel.core.money import Money
 from bizrel.core.periods import Period
 from bizrel.sales import (
@@ -45,34 +41,15 @@ from bizrel.sales import (
     void_instalment,
     win_opportunity,
 )
+from bizrel.testing.contracts import START, AdapterContract, fresh_tenant
 from bizrel.testing.fakes import EventSpy
 
 __all__ = ["PerformanceStoreContract"]
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 Q1 = Period.quarter(2026, 1)
-_tenants = itertools.count()
 
 
-def fresh_tenant() -> TenantId:
-    return TenantId(f"perf-tenant-{next(_tenants)}")
-
-
-class PerformanceStoreContract(abc.ABC):
-    @abc.abstractmethod
-    def open(self, clock: Clock) -> Store:
-        """A store of the adapter under test."""
-
-    @pytest.fixture
-    def clock(self) -> FixedClock:
-        return FixedClock(START)
-
-    @pytest.fixture
-    def store(self, clock: FixedClock) -> Iterator[Store]:
-        store = self.open(clock)
-        yield store
-        store.close()
-
+class PerformanceStoreContract(AdapterContract):
     def _seed(self, store: Store, tenant: str) -> None:
         """An organisation, a won deal of 90,000 USD with a three-instalment contract, a plan, targets."""
         with store.unit_of_work(tenant) as uow:

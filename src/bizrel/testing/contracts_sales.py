@@ -6,9 +6,7 @@ their events only after commit. Subclass `SalesProcessContract` and implement `o
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +14,7 @@ import pytest
 
 from bizrel.adapters.store import Store
 from bizrel.adapters.unit_of_work import StoreUnitOfWork
-from bizrel.core.clock import Clock, FixedClock
+from bizrel.core.clock import FixedClock
 from bizrel.core.errors import ConcurrencyConflict, NotFound
 from bizrel.core.money import Money
 from bizrel.core.periods import Period
@@ -43,29 +41,13 @@ from bizrel.sales import (
     take_forecast_snapshot,
     win_opportunity,
 )
-from bizrel.testing.contracts import fresh_tenant
+from bizrel.testing.contracts import START, AdapterContract, fresh_tenant
 from bizrel.testing.fakes import EventSpy
 
 __all__ = ["SalesProcessContract"]
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
-
-class SalesProcessContract(abc.ABC):
-    @abc.abstractmethod
-    def open(self, clock: Clock) -> Store:
-        """A store of the adapter under test."""
-
-    @pytest.fixture
-    def clock(self) -> FixedClock:
-        return FixedClock(START)
-
-    @pytest.fixture
-    def store(self, clock: FixedClock) -> Iterator[Store]:
-        store = self.open(clock)
-        yield store
-        store.close()
-
+class SalesProcessContract(AdapterContract):
     def _story(self, store: Store, clock: FixedClock, tenant: str) -> str:
         """Every sales-process aggregate, written through the services; returns the opportunity id."""
         with store.unit_of_work(tenant) as uow:
