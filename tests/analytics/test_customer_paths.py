@@ -4,7 +4,6 @@ and push-down into SQLite over stored purchases and survey responses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,14 +15,14 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from analytics_helpers import AS_OF, frame, new_tenant, stored, stored_mixed, transactions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bizrel import analytics
-from bizrel.adapters import Store, open_store
-from bizrel.core import CurrencyMismatch, FixedClock, Money, Period, PeriodKind, ValidationError
+from bizrel.adapters import Store
+from bizrel.core import CurrencyMismatch, Money, Period, PeriodKind, ValidationError
 from bizrel.customer import (
-    Purchase,
     SurveyResponse,
     churn_rate,
     cohort_retention,
@@ -33,7 +32,6 @@ from bizrel.customer import (
     historical_lifetime_value,
     nps_by_period,
     nps_by_segment,
-    record_purchase,
     record_response,
     value_metrics,
 )
@@ -41,57 +39,8 @@ from bizrel.customer import average_order_value as aov
 from bizrel.customer import purchase_frequency as frequency
 from bizrel.customer import repeat_purchase_rate as repeat_rate
 
-AS_OF = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 MAY = Period.containing(datetime(2026, 5, 10, tzinfo=UTC), PeriodKind.MONTH)
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@st.composite
-def transactions(draw: st.DrawFn) -> list[dict[str, Any]]:
-    """Few customers over five months, so ties, single-purchase customers and empty cohorts are
-    common; amounts are small round numbers or very large."""
-    customers = draw(st.integers(1, 10))
-    amounts = st.one_of(st.integers(0, 5).map(lambda x: x * 1000), st.integers(0, 10**12))
-    return [
-        {
-            "customer_id": f"c{draw(st.integers(0, customers - 1)):02d}",
-            "occurred_at": AS_OF - timedelta(days=draw(st.integers(0, 150)), seconds=draw(st.integers(0, 86_399))),
-            "amount": Money.from_minor(draw(amounts), "USD"),
-        }
-        for _ in range(draw(st.integers(0, 30)))
-    ]
-
-
-def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "customer_id": pd.Series([r["customer_id"] for r in rows], dtype="object"),
-            "occurred_at": pd.to_datetime(pd.Series([r["occurred_at"] for r in rows], dtype="object"), utc=True),
-            "amount_minor": pd.Series([r["amount"].to_minor() for r in rows], dtype="int64"),
-            "currency": pd.Series(["USD"] * len(rows), dtype="object"),
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-def store() -> Iterator[Store]:
-    s = open_store("sqlite://", clock=FixedClock(AS_OF))
-    yield s
-    s.close()
-
-
-_tenants = iter(range(10**9))
-
-
-def stored(store: Store, rows: list[dict[str, Any]]) -> str:
-    tenant = f"t{next(_tenants)}"
-    with store.unit_of_work(tenant) as uow:
-        for i, r in enumerate(rows):
-            record_purchase(
-                uow, id=f"p{i}", customer_id=r["customer_id"], amount=r["amount"], occurred_at=r["occurred_at"]
-            )
-        uow.commit()
-    return tenant
 
 
 def inputs(rows: list[dict[str, Any]], store: Store, tmp_path: Path) -> list[tuple[object, dict[str, Any]]]:
@@ -110,7 +59,7 @@ def inputs(rows: list[dict[str, Any]], store: Store, tmp_path: Path) -> list[tup
 
 
 @SETTINGS
-@given(rows=transactions())
+@given(rows=transactions(customers=10, days=150, rows=30))
 def test_retention_and_value_agree_on_every_path(rows: list[dict[str, Any]], store: Store, tmp_path: Path) -> None:
     expected = {
         "cohorts": cohort_retention(rows),
@@ -158,12 +107,7 @@ def test_mixed_currencies_and_late_purchases_are_refused_on_every_path(store: St
     mixed = frame(rows * 2).assign(currency=["USD", "EUR"])
     with pytest.raises(CurrencyMismatch):
         analytics.value_metrics(mixed, as_of=AS_OF)
-    tenant = stored(store, rows)
-    with store.unit_of_work(tenant) as uow:
-        uow.purchases.add(
-            Purchase(tenant_id=uow.tenant_id, id="x", customer_id="b", occurred_at=AS_OF, amount=Money(1, "EUR"))
-        )
-        uow.commit()
+    tenant = stored_mixed(store)
     with pytest.raises(CurrencyMismatch):
         analytics.cohort_retention(store, tenant_id=tenant)
     for data, extra in ((frame(rows), {}), (store, {"tenant_id": stored(store, rows)})):
@@ -201,7 +145,7 @@ def responses(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 def stored_responses(store: Store, rows: list[dict[str, Any]]) -> tuple[str, list[SurveyResponse]]:
-    tenant = f"t{next(_tenants)}"
+    tenant = new_tenant()
     out = []
     with store.unit_of_work(tenant) as uow:
         for kind in ("nps", "csat"):
