@@ -84,7 +84,7 @@ def test_retention_and_value_agree_on_every_path(rows: list[dict[str, Any]], sto
         assert analytics.historical_lifetime_value(data, **extra) == expected["historical"]
 
 
-def test_local_months_and_periods_in_another_zone_match_the_reference() -> None:
+def test_local_months_and_periods_in_another_zone_match_the_reference(store: Store) -> None:
     berlin = ZoneInfo("Europe/Berlin")
     # 22:30 UTC on the last day of a month is already the next month in Berlin
     rows = [
@@ -100,6 +100,15 @@ def test_local_months_and_periods_in_another_zone_match_the_reference() -> None:
     assert analytics.cohort_retention(df, as_of=AS_OF, tz=berlin) == cohort_retention(rows, as_of=AS_OF, tz=berlin)
     assert analytics.value_metrics(df, as_of=AS_OF, tz=berlin) == value_metrics(rows, as_of=AS_OF, tz=berlin)
     assert analytics.churn_rate(df, MAY, tz=berlin) == churn_rate(rows, MAY, tz=berlin)
+    # SQLite compares stored instants with the periods' local bounds: any zone works there ...
+    tenant = stored(store, rows)
+    assert analytics.churn_rate(store, MAY, tz=berlin, tenant_id=tenant) == churn_rate(rows, MAY, tz=berlin)
+    expected = value_metrics(rows, as_of=AS_OF, tz=berlin)
+    assert analytics.value_metrics(store, as_of=AS_OF, tz=berlin, tenant_id=tenant) == expected
+    # ... but it groups by month in UTC only, and says so
+    with pytest.raises(ValidationError) as err:
+        analytics.cohort_retention(store, tz=berlin, tenant_id=tenant)
+    assert err.value.field == "tz"
 
 
 def test_mixed_currencies_and_late_purchases_are_refused_on_every_path(store: Store) -> None:
