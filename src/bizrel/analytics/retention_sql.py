@@ -14,16 +14,15 @@ __all__ = ["cohort_query", "customer_query", "totals_query"]
 
 def cohort_query(d: Dialect, *, tz: str) -> str:
     """Output: cohort month index, months since acquisition, customers active then."""
+    # a window, not a join back to per-customer minima: SQLite would nest-loop the join
     return f"""
         WITH months AS (
             SELECT DISTINCT customer_id, {d.month_index("occurred_at", tz)} AS m FROM tx
         ),
-        cohorts AS (
-            SELECT customer_id, MIN(m) AS cohort FROM months GROUP BY customer_id
+        firsts AS (
+            SELECT m, MIN(m) OVER (PARTITION BY customer_id) AS cohort FROM months
         )
-        SELECT c.cohort, m.m - c.cohort AS k, COUNT(*) AS active
-        FROM months m JOIN cohorts c ON c.customer_id = m.customer_id
-        GROUP BY 1, 2
+        SELECT cohort, m - cohort AS k, COUNT(*) AS active FROM firsts GROUP BY 1, 2
     """
 
 
