@@ -227,6 +227,11 @@ def test_satisfaction_inputs_are_checked_like_the_reference(store: Store) -> Non
     with pytest.raises(ValidationError) as err:
         analytics.nps_by_period(off_scale.assign(responded_at=pd.to_datetime(["2026-05-01"])))
     assert err.value.field == "responded_at"
+    berlin = ZoneInfo("Europe/Berlin")
+    night = datetime(2026, 4, 30, 22, 30, tzinfo=UTC)  # already May in Berlin
+    late = [{"survey_id": "s", "customer_id": "a", "score": 9, "responded_at": night}]
+    assert analytics.nps_by_period(response_frame(late), tz=berlin) == nps_by_period(late, tz=berlin)
+    assert analytics.nps_by_period(response_frame(late), tz=berlin).groups[0].group == "2026-05"
     scores = off_scale.assign(score=[9], segment=["gold"])
     result = analytics.nps_by_segment(scores, "segment")["gold"]
     assert result.score == Decimal(100) and result.responses == 1
