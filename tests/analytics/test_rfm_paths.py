@@ -3,7 +3,6 @@ pandas, polars, Arrow and Parquet, and push-down into SQLite over stored purchas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,16 +13,14 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from analytics_helpers import AS_OF, frame, stored, stored_mixed, transactions
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from bizrel.adapters import Store, open_store
 from bizrel.analytics import rfm_frame, rfm_summary
-from bizrel.core import CurrencyMismatch, FixedClock, Money, ValidationError
-from bizrel.customer import Purchase, record_purchase
+from bizrel.core import CurrencyMismatch, Money, ValidationError
 from bizrel.customer import rfm_summary as reference
 
-AS_OF = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 OPTIONS = [
     ("classic", "total", "D"),
     ("classic", "mean", "D"),
@@ -32,55 +29,8 @@ OPTIONS = [
 ]
 
 
-@st.composite
-def transactions(draw: st.DrawFn) -> list[dict[str, Any]]:
-    """Few customers and few distinct days and amounts, so ties are common; very large amounts too."""
-    customers = draw(st.integers(1, 12))
-    amounts = st.one_of(st.integers(0, 5).map(lambda x: x * 1000), st.integers(0, 10**12))
-    return [
-        {
-            "customer_id": f"c{draw(st.integers(0, customers - 1)):02d}",
-            "occurred_at": AS_OF - timedelta(days=draw(st.integers(0, 60)), seconds=draw(st.integers(0, 86_399))),
-            "amount": Money.from_minor(draw(amounts), "USD"),
-        }
-        for _ in range(draw(st.integers(0, 40)))
-    ]
-
-
-def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "customer_id": pd.Series([r["customer_id"] for r in rows], dtype="object"),
-            "occurred_at": pd.to_datetime(pd.Series([r["occurred_at"] for r in rows], dtype="object"), utc=True),
-            "amount_minor": pd.Series([r["amount"].to_minor() for r in rows], dtype="int64"),
-            "currency": pd.Series(["USD"] * len(rows), dtype="object"),
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-def store() -> Iterator[Store]:
-    s = open_store("sqlite://", clock=FixedClock(AS_OF))
-    yield s
-    s.close()
-
-
-_tenants = iter(range(10**9))
-
-
-def stored(store: Store, rows: list[dict[str, Any]]) -> str:
-    tenant = f"t{next(_tenants)}"
-    with store.unit_of_work(tenant) as uow:
-        for i, r in enumerate(rows):
-            record_purchase(
-                uow, id=f"p{i}", customer_id=r["customer_id"], amount=r["amount"], occurred_at=r["occurred_at"]
-            )
-        uow.commit()
-    return tenant
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=transactions())
+@given(rows=transactions(customers=12, days=60, rows=40))
 def test_every_path_gives_the_reference_result(rows: list[dict[str, Any]], store: Store, tmp_path: Path) -> None:
     df = frame(rows)
     tenant = stored(store, rows)
@@ -142,12 +92,7 @@ def test_bad_inputs_get_the_reference_errors(store: Store) -> None:
     with pytest.raises(ValidationError) as err:
         rfm_summary(store, as_of=AS_OF)
     assert err.value.field == "tenant_id"
-    tenant = stored(store, rows)
-    with store.unit_of_work(tenant) as uow:
-        uow.purchases.add(
-            Purchase(tenant_id=uow.tenant_id, id="x", customer_id="b", occurred_at=AS_OF, amount=Money(1, "EUR"))
-        )
-        uow.commit()
+    tenant = stored_mixed(store)
     with pytest.raises(CurrencyMismatch):
         rfm_summary(store, tenant_id=tenant, as_of=AS_OF)
     with pytest.raises(ValidationError) as err:

@@ -6,6 +6,30 @@ arrives. Each analytic has one SQL formulation; `dialect` holds what differs bet
 SQLite and PostgreSQL.
 """
 
+from bizrel.analytics.retention import (
+    average_order_value,
+    churn_rate,
+    cohort_retention,
+    historical_lifetime_value,
+    purchase_frequency,
+    repeat_purchase_rate,
+    value_metrics,
+)
 from bizrel.analytics.rfm import rfm_frame, rfm_summary
+from bizrel.analytics.satisfaction import csat_by_period, csat_by_segment, nps_by_period, nps_by_segment
 
-__all__ = ["rfm_frame", "rfm_summary"]
+__all__ = [
+    "average_order_value",
+    "churn_rate",
+    "cohort_retention",
+    "csat_by_period",
+    "csat_by_segment",
+    "historical_lifetime_value",
+    "nps_by_period",
+    "nps_by_segment",
+    "purchase_frequency",
+    "repeat_purchase_rate",
+    "rfm_frame",
+    "rfm_summary",
+    "value_metrics",
+]

@@ -70,8 +70,26 @@ class Dialect:
         """a / b rounded half-even to an integer (b > 0), with integer arithmetic only."""
         q = self.idiv(f"abs({a})", b)
         r = f"(abs({a}) - {q} * ({b}))"
-        rounded = f"(CASE WHEN 2 * {r} > ({b}) THEN {q} + 1 WHEN 2 * {r} = ({b}) THEN {q} + ({q} % 2) ELSE {q} END)"
+        odd = f"mod({q}, 2)" if self.name == "postgres" else f"({q} % 2)"  # psycopg reads % as a placeholder
+        rounded = f"(CASE WHEN 2 * {r} > ({b}) THEN {q} + 1 WHEN 2 * {r} = ({b}) THEN {q} + {odd} ELSE {q} END)"
         return f"(CASE WHEN ({a}) < 0 THEN -{rounded} ELSE {rounded} END)"
+
+    # customer analytics
+
+    def month_index(self, timestamp: str, tz: str) -> str:
+        """year * 12 + month - 1 of the timestamp's local calendar month (bizrel's month index)."""
+        if self.name == "duckdb" and tz == "UTC":  # a plain TIMESTAMP from epoch microseconds: no ICU
+            at = f"make_timestamp(epoch_us({timestamp}))"
+            return f"(year({at}) * 12 + month({at}) - 1)"
+        day = self.local_date(timestamp, tz)
+        if self.name == "sqlite":  # day is 'YYYY-MM-DD' text
+            return f"(CAST(substr({day}, 1, 4) AS INTEGER) * 12 + CAST(substr({day}, 6, 2) AS INTEGER) - 1)"
+        return f"(CAST(EXTRACT(YEAR FROM {day}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {day}) AS INTEGER) - 1)"
+
+    def instant_out(self, timestamp: str) -> str:
+        """A timestamp as returned to Python: DuckDB's epoch microseconds (an int, many times faster
+        to fetch than a zoned datetime); the others' own values (SQLite's UTC text)."""
+        return f"epoch_us({timestamp})" if self.name == "duckdb" else timestamp
 
 
 def _zone(tz: str) -> str:

@@ -33,11 +33,26 @@ class PushdownSession:
             f"WHERE tenant_id = {self.dialect.param})"
         )
 
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
+    def _responses(self) -> str:
+        p = self.dialect.param
+        return (
+            "rs AS (SELECT customer_id, survey_id, score, responded_at FROM survey_responses "
+            f"WHERE tenant_id = {p} AND kind = {p})"
+        )
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Run `sql` (starting WITH ...) with `tx` bound to this tenant's purchases."""
+        return self._with(self._tx(), (self.tenant_id,), sql, params)
+
+    def query_responses(self, kind: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run `sql` (starting WITH ...) with `rs` bound to this tenant's survey responses of `kind`."""
+        return self._with(self._responses(), (self.tenant_id, kind), sql, params)
+
+    def _with(self, relation: str, bound: tuple[Any, ...], sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         text = sql.strip()
         assert text.startswith("WITH ")
-        rows: list[tuple[Any, ...]] = self._read(f"WITH {self._tx()}, {text[5:]}", (self.tenant_id,))
+        values = bound + tuple(self._normalize(p) for p in params)
+        rows: list[tuple[Any, ...]] = self._read(f"WITH {relation}, {text[5:]}", values)
         return rows
 
     def single_currency(self) -> str | None:

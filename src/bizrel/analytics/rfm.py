@@ -24,7 +24,8 @@ __all__ = ["rfm_frame", "rfm_summary"]
 Convention = Literal["classic", "lifetimes"]
 
 
-def _zone_name(tz: tzinfo) -> str:
+def zone_name(tz: tzinfo) -> str:
+    """The IANA name the SQL needs for a time zone (UTC or a zoneinfo.ZoneInfo)."""
     if tz is UTC:
         return "UTC"
     key = getattr(tz, "key", None)
@@ -128,7 +129,7 @@ def rfm_frame(
         convention=convention,
         mean=monetary == "mean",
         freq=freq,
-        tz=_zone_name(tz),
+        tz=zone_name(tz),
         as_of_day=_as_of_index(as_of, tz, convention, freq),
         scored=True,
     )
@@ -161,7 +162,7 @@ def _sql_summary(
     as_of = aware(as_of, "as_of")
     mean = monetary == "mean"
     ranks_means = mean or convention == "lifetimes"
-    zone = _zone_name(tz)
+    zone = zone_name(tz)
     as_of_day = _as_of_index(as_of, tz, convention, freq)
     if store is None:
         con = connect()

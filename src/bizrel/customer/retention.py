@@ -24,7 +24,7 @@ Definitions
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, localcontext
 from fractions import Fraction
@@ -40,6 +40,7 @@ from bizrel.customer._analytics import Tabular, check_aware, pct
 from bizrel.customer.segmentation import CustomerTransactions, read_transactions
 
 __all__ = [
+    "BaseTotals",
     "ChurnResult",
     "CohortRetention",
     "CohortRow",
@@ -47,13 +48,17 @@ __all__ = [
     "HistoricalValue",
     "ValueMetrics",
     "average_order_value",
+    "churn_from_counts",
     "churn_rate",
     "cohort_retention",
+    "cohort_retention_from_counts",
     "historical_lifetime_value",
+    "last_complete_period",
     "predicted_lifetime_value",
     "purchase_frequency",
     "repeat_purchase_rate",
     "value_metrics",
+    "value_metrics_from_totals",
 ]
 
 
@@ -104,15 +109,23 @@ def cohort_retention(
         end = local.year * 12 + local.month - 1
     else:
         end = max((max(m) for m in months.values()), default=0)
-    members: dict[int, list[dict[int, Decimal]]] = {}
+    active: dict[tuple[int, int], int] = {}
     for sums in months.values():
-        members.setdefault(min(sums), []).append(sums)
+        cohort = min(sums)
+        for month in sums:
+            active[cohort, month - cohort] = active.get((cohort, month - cohort), 0) + 1
+    return cohort_retention_from_counts(active, end)
+
+
+def cohort_retention_from_counts(active: Mapping[tuple[int, int], int], end: int) -> CohortRetention:
+    """The matrix from customer counts by (cohort month index, months since acquisition), up to
+    month index `end`; month index = year * 12 + month - 1. The SQL paths count in the database."""
     rows = []
-    for cohort in sorted(members):
-        group = members[cohort]
-        active = tuple(sum(1 for m in group if cohort + k in m) for k in range(end - cohort + 1))
-        rates = tuple(round_fraction(Fraction(a, len(group))) for a in active)
-        rows.append(CohortRow(_month_start(cohort).strftime("%Y-%m"), len(group), active, rates))
+    for cohort in sorted({c for c, _ in active}):
+        size = active[cohort, 0]
+        counts = tuple(active.get((cohort, k), 0) for k in range(end - cohort + 1))
+        rates = tuple(round_fraction(Fraction(a, size)) for a in counts)
+        rows.append(CohortRow(_month_start(cohort).strftime("%Y-%m"), size, counts, rates))
     return CohortRetention(tuple(rows))
 
 
@@ -151,8 +164,13 @@ def _buyers(data: CustomerTransactions, period: Period) -> set[str]:
 
 def _churn(data: CustomerTransactions, period: Period) -> ChurnResult:
     base = _buyers(data, period.previous())
-    retained = len(base & _buyers(data, period))
-    return ChurnResult(period.label, len(base), retained, len(base) - retained, ratio(len(base) - retained, len(base)))
+    return churn_from_counts(period.label, len(base), len(base & _buyers(data, period)))
+
+
+def churn_from_counts(period: str, customers_at_start: int, retained: int) -> ChurnResult:
+    """Churn from the two counts it needs (what the SQL paths aggregate in the database)."""
+    churned = customers_at_start - retained
+    return ChurnResult(period, customers_at_start, retained, churned, ratio(churned, customers_at_start))
 
 
 def churn_rate(transactions: Iterable[object], period: Period, *, tz: tzinfo = UTC) -> ChurnResult:
@@ -163,32 +181,71 @@ def churn_rate(transactions: Iterable[object], period: Period, *, tz: tzinfo = U
 # -- simple value figures ---------------------------------------------------------------------------
 
 
-def _revenue(data: CustomerTransactions) -> Money | None:
-    return None if data.currency is None else Money.from_minor(sum(data.total_minor.values()), data.currency)
+@frozen
+class BaseTotals:
+    """The integer aggregates every value figure is computed from: the reference counts them in
+    one pass, the engine and push-down paths in the database, and both finish here, exactly.
+
+    The `*_in_period` figures concern one period P: customers who bought in the period before P
+    (`at_start`), those of them who bought in P again (`retained`), P's buyers and their spend."""
+
+    currency: Currency | None
+    customers: int
+    orders: int
+    revenue_minor: int
+    repeat_customers: int
+    at_start: int = 0
+    retained: int = 0
+    active_in_period: int = 0
+    spent_in_period: int = 0
+
+    def average_order_value(self) -> Money | None:
+        if self.currency is None or not self.orders:
+            return None
+        return Money.from_minor(round(Fraction(self.revenue_minor, self.orders)), self.currency)
+
+    def purchase_frequency(self) -> Decimal | None:
+        return ratio(self.orders, self.customers)
+
+    def repeat_purchase_rate(self) -> Decimal | None:
+        return ratio(self.repeat_customers, self.customers)
 
 
-def _aov(data: CustomerTransactions) -> Money | None:
-    orders = sum(data.count.values())
-    if data.currency is None or not orders:
-        return None
-    return Money.from_minor(round(Fraction(sum(data.total_minor.values()), orders)), data.currency)
+def _totals(data: CustomerTransactions, period: Period | None = None) -> BaseTotals:
+    at_start = retained = active = spent = 0
+    if period is not None:
+        previous, buyers = _buyers(data, period.previous()), _buyers(data, period)
+        first, end = period.start.toordinal(), period.end.toordinal()
+        at_start, retained, active = len(previous), len(previous & buyers), len(buyers)
+        with localcontext(EXACT):  # exact Decimal sums, never the global context
+            in_period = sum((m for c in buyers for d, m in data.by_period[c].items() if first <= d < end), Decimal(0))
+        spent = int(in_period.scaleb(data.currency.minor_units if data.currency else 0, context=EXACT))
+    return BaseTotals(
+        data.currency,
+        len(data.count),
+        sum(data.count.values()),
+        sum(data.total_minor.values()),
+        sum(1 for n in data.count.values() if n >= 2),
+        at_start,
+        retained,
+        active,
+        spent,
+    )
 
 
 def repeat_purchase_rate(transactions: Iterable[object]) -> Decimal | None:
     """Customers with at least two purchases / customers (None without customers)."""
-    data = read_transactions(transactions)
-    return ratio(sum(1 for n in data.count.values() if n >= 2), len(data.count))
+    return _totals(read_transactions(transactions)).repeat_purchase_rate()
 
 
 def average_order_value(transactions: Iterable[object]) -> Money | None:
     """Revenue / orders, rounded half-even to minor units (None without orders)."""
-    return _aov(read_transactions(transactions))
+    return _totals(read_transactions(transactions)).average_order_value()
 
 
 def purchase_frequency(transactions: Iterable[object]) -> Decimal | None:
     """Orders / customers (None without customers)."""
-    data = read_transactions(transactions)
-    return ratio(sum(data.count.values()), len(data.count))
+    return _totals(read_transactions(transactions)).purchase_frequency()
 
 
 def predicted_lifetime_value(
@@ -332,41 +389,52 @@ def value_metrics(
 ) -> ValueMetrics:
     """All figures from one pass; churn and the prediction use the last complete `period` before as_of."""
     as_of = check_aware(as_of, "as_of")
+    gross = _margin(margin)
+    data = read_transactions(transactions, as_of=as_of, tz=tz, freq="D")
+    last_complete = last_complete_period(as_of, period, tz)
+    return value_metrics_from_totals(_totals(data, last_complete), as_of=as_of, period=last_complete, margin=gross)
+
+
+def _margin(margin: Decimal | int | str) -> Decimal:
     gross = to_decimal(margin, "margin")
     if not 0 <= gross <= 1:
         raise ValidationError("margin", margin, "must be between 0 and 1")
-    data = read_transactions(transactions, as_of=as_of, tz=tz, freq="D")
-    last_complete = Period.containing(as_of.astimezone(tz), PeriodKind(period)).previous()
-    churn = _churn(data, last_complete)
-    active = _buyers(data, last_complete)
-    first, end = last_complete.start.toordinal(), last_complete.end.toordinal()
-    cur = data.currency
-    with localcontext(EXACT):  # exact Decimal sums, never the global context
-        spent_total = sum((m for c in active for d, m in data.by_period[c].items() if first <= d < end), Decimal(0))
-    spent = int(spent_total.scaleb(cur.minor_units if cur else 0, context=EXACT))
-    customers, orders = len(data.count), sum(data.count.values())
+    return gross
+
+
+def last_complete_period(as_of: datetime, period: PeriodKind | str, tz: tzinfo) -> Period:
+    """The last complete period of `kind` before as_of, in time zone tz."""
+    return Period.containing(check_aware(as_of, "as_of").astimezone(tz), PeriodKind(period)).previous()
+
+
+def value_metrics_from_totals(
+    totals: BaseTotals, *, as_of: datetime, period: Period, margin: Decimal | int | str = 1
+) -> ValueMetrics:
+    """ValueMetrics from aggregates counted over `period` (the last complete one before as_of)."""
+    gross = _margin(margin)
+    t, cur = totals, totals.currency
+    churn = churn_from_counts(period.label, t.at_start, t.retained)
     predicted = None
-    if cur is not None and active and churn.customers_at_start:
+    if cur is not None and t.active_in_period and churn.customers_at_start:
         # AOV(P) x frequency(P) = revenue(P) / active customers(P); churn kept as an exact fraction
         churned = Fraction(churn.churned, churn.customers_at_start)
-        predicted = _predict(Fraction(spent, len(active)), churned, Fraction(gross), cur)
+        predicted = _predict(Fraction(t.spent_in_period, t.active_in_period), churned, Fraction(gross), cur)
+    revenue = None if cur is None else Money.from_minor(t.revenue_minor, cur)
     return ValueMetrics(
         as_of=as_of,
         currency=cur,
-        customers=customers,
-        orders=orders,
-        revenue=_revenue(data),
-        average_order_value=_aov(data),
-        purchase_frequency=ratio(orders, customers),
-        repeat_purchase_rate=ratio(sum(1 for n in data.count.values() if n >= 2), customers),
-        historical_clv=None if cur is None or not customers else _revenue_per_customer(data, cur),
-        period=last_complete.label,
+        customers=t.customers,
+        orders=t.orders,
+        revenue=revenue,
+        average_order_value=t.average_order_value(),
+        purchase_frequency=t.purchase_frequency(),
+        repeat_purchase_rate=t.repeat_purchase_rate(),
+        historical_clv=None
+        if cur is None or not t.customers
+        else Money.from_minor(round(Fraction(t.revenue_minor, t.customers)), cur),
+        period=period.label,
         churn_rate=churn.rate,
         expected_lifetime=ratio(churn.customers_at_start, churn.churned, _PLACES) if churn.churned else None,
         margin=gross,
         predicted_clv=predicted,
     )
-
-
-def _revenue_per_customer(data: CustomerTransactions, cur: Currency) -> Money:
-    return Money.from_minor(round(Fraction(sum(data.total_minor.values()), len(data.count))), cur)

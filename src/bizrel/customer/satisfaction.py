@@ -18,7 +18,7 @@ Fewer than SMALL_SAMPLE responses sets `small_sample`: the approximation is poor
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
@@ -47,6 +47,7 @@ __all__ = [
     "SurveyKind",
     "SurveyResponse",
     "SurveyResponseRecorded",
+    "breakdown_from_counts",
     "ces",
     "check_score",
     "csat",
@@ -55,6 +56,7 @@ __all__ = [
     "nps",
     "nps_by_period",
     "nps_by_segment",
+    "result_from_counts",
 ]
 
 SMALL_SAMPLE: Final = 30
@@ -365,8 +367,21 @@ def _breakdown(responses: Iterable[object], kind: SurveyKind, by: str, group_of:
         if slot is None:
             slot = counts[key] = [0] * (high + 1)
         slot[score] += 1
-    groups = tuple(SatisfactionGroup(label, _FROM_COUNTS[kind](counts[(sk, label)])) for sk, label in sorted(counts))
-    return SatisfactionBreakdown(kind, by, groups)
+    return breakdown_from_counts(kind, by, counts)
+
+
+def result_from_counts(kind: SurveyKind | str, counts: Sequence[int]) -> SatisfactionResult:
+    """The kind's result from how many responses gave each score (index = score)."""
+    result: SatisfactionResult = _FROM_COUNTS[SurveyKind(kind)](counts)
+    return result
+
+
+def breakdown_from_counts(
+    kind: SurveyKind | str, by: str, counts: Mapping[tuple[Any, str], Sequence[int]]
+) -> SatisfactionBreakdown:
+    """A breakdown from score counts per (sort key, label) group: the SQL paths count in the database."""
+    groups = tuple(SatisfactionGroup(key[1], result_from_counts(kind, counts[key])) for key in sorted(counts))
+    return SatisfactionBreakdown(SurveyKind(kind), by, groups)
 
 
 def _period_key(kind: PeriodKind | str, tz: tzinfo) -> GroupKey:
