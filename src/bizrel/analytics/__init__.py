@@ -6,6 +6,7 @@ arrives. Each analytic has one SQL formulation; `dialect` holds what differs bet
 SQLite and PostgreSQL.
 """
 
+from bizrel.analytics.funnel import funnel_report
 from bizrel.analytics.rfm import rfm_frame, rfm_summary
 
-__all__ = ["rfm_frame", "rfm_summary"]
+__all__ = ["funnel_report", "rfm_frame", "rfm_summary"]

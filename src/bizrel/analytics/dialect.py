@@ -73,6 +73,31 @@ class Dialect:
         rounded = f"(CASE WHEN 2 * {r} > ({b}) THEN {q} + 1 WHEN 2 * {r} = ({b}) THEN {q} + ({q} % 2) ELSE {q} END)"
         return f"(CASE WHEN ({a}) < 0 THEN -{rounded} ELSE {rounded} END)"
 
+    # funnel
+
+    def epoch_us(self, timestamp: str) -> str:
+        """Microseconds since 1970-01-01 UTC of a timestamp, exactly (integer arithmetic on SQLite's
+        fixed-width UTC text, whose date part julianday() reads exactly as x.5)."""
+        if self.name == "duckdb":
+            return f"epoch_us({timestamp})"
+        if self.name == "postgres":
+            return f"CAST(EXTRACT(EPOCH FROM {timestamp}) * 1000000 AS BIGINT)"
+        part = [
+            f"CAST(substr({timestamp}, {at}, {width}) AS INTEGER)" for at, width in ((12, 2), (15, 2), (18, 2), (21, 6))
+        ]
+        days = f"CAST(julianday(substr({timestamp}, 1, 10)) - 2440587.5 AS INTEGER)"
+        return f"({days} * {_DAY_US} + {part[0]} * 3600000000 + {part[1]} * 60000000 + {part[2]} * 1000000 + {part[3]})"
+
+    def json_text(self, column: str, key: str) -> str:
+        """The text member `key` of a JSON object stored in `column` (an aggregate's body)."""
+        if not key.isidentifier():
+            raise ValidationError("key", key, "not a JSON member name")
+        if self.name == "duckdb":
+            return f"json_extract_string({column}, '$.{key}')"
+        if self.name == "postgres":
+            return f"(CAST({column} AS JSONB) ->> '{key}')"
+        return f"json_extract({column}, '$.{key}')"
+
 
 def _zone(tz: str) -> str:
     if not tz.replace("/", "").replace("_", "").replace("-", "").replace("+", "").isalnum():
