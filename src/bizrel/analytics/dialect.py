@@ -76,17 +76,13 @@ class Dialect:
     # funnel
 
     def epoch_us(self, timestamp: str) -> str:
-        """Microseconds since 1970-01-01 UTC of a timestamp, exactly (integer arithmetic on SQLite's
-        fixed-width UTC text, whose date part julianday() reads exactly as x.5)."""
+        """Microseconds since 1970-01-01 UTC of a timestamp, exactly (on SQLite, from its fixed-width
+        UTC text: whole seconds by unixepoch(), SQLite 3.38+, then the six fraction digits)."""
         if self.name == "duckdb":
             return f"epoch_us({timestamp})"
         if self.name == "postgres":
             return f"CAST(EXTRACT(EPOCH FROM {timestamp}) * 1000000 AS BIGINT)"
-        part = [
-            f"CAST(substr({timestamp}, {at}, {width}) AS INTEGER)" for at, width in ((12, 2), (15, 2), (18, 2), (21, 6))
-        ]
-        days = f"CAST(julianday(substr({timestamp}, 1, 10)) - 2440587.5 AS INTEGER)"
-        return f"({days} * {_DAY_US} + {part[0]} * 3600000000 + {part[1]} * 60000000 + {part[2]} * 1000000 + {part[3]})"
+        return f"(unixepoch(substr({timestamp}, 1, 19)) * 1000000 + CAST(substr({timestamp}, 21, 6) AS INTEGER))"
 
     def json_text(self, column: str, key: str) -> str:
         """The text member `key` of a JSON object stored in `column` (an aggregate's body)."""

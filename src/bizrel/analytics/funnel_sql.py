@@ -55,48 +55,46 @@ def funnel_query(
 
     stage_index = "CASE stage " + " ".join(f"WHEN {_text(s)} THEN {k}" for k, s in enumerate(stages)) + " END"
     if as_of_us is None:
-        closed, status, known_deals, known_changes = "closed_us", "status", "", ""
+        closed, status, known = "closed_us", "status", ""
     else:  # as of an instant: later closes are still open, later deals and changes unknown
         closed = f"CASE WHEN closed_us > {as_of_us} THEN NULL ELSE closed_us END"
         status = f"CASE WHEN closed_us > {as_of_us} THEN 'open' ELSE status END"
-        known_deals = f"WHERE created_us <= {as_of_us}"
-        known_changes = f"WHERE entered_us <= {as_of_us}"
+        known = f"WHERE created_us <= {as_of_us} AND entered_us <= {as_of_us}"
     closed_in_range = f"closed_us IS NOT NULL AND {in_range('closed_us')}"
     won = f"status = 'won' AND {closed_in_range}"
     lost = f"status NOT IN ('open', 'won') AND {closed_in_range}"
-    order = "ORDER BY entered_us, seq, k"
+    order = "ORDER BY seq, entered_us, k"
+    whole_partition = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"  # one sort for all windows
     ks = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(n + 1))
     whole = d.idiv("us", str(_SECOND))
+    reason = "COALESCE(NULLIF(opp.lost_reason, ''), 'unknown')"  # read from the deal, for lost deals only
+    # one join (each stage change with its deal), then windows per deal: no join of large
+    # intermediate results, which SQLite would run as nested loops
     return f"""
-    WITH o AS MATERIALIZED (
-        SELECT id, currency, amount_minor, lost_reason, created_us, {closed} AS closed_us, {status} AS status
+    WITH h AS (
+        SELECT id, stage, k, seq, entered_us, currency, amount_minor, created_us,
+               {closed} AS closed_us, {status} AS status
         FROM (
-            SELECT id, currency, amount_minor, lost_reason, COALESCE(status, '') AS status,
-                   {d.epoch_us("created_at")} AS created_us, {d.epoch_us("closed_at")} AS closed_us
-            FROM opp
-        ) x {known_deals}
-    ),
-    h AS MATERIALIZED (
-        SELECT * FROM (
             SELECT sc.opportunity_id AS id, sc.stage, {stage_index} AS k, sc.seq,
-                   {d.epoch_us("sc.entered_at")} AS entered_us
-            FROM sc JOIN o ON o.id = sc.opportunity_id
-        ) x {known_changes}
+                   {d.epoch_us("sc.entered_at")} AS entered_us, opp.currency, opp.amount_minor,
+                   COALESCE(opp.status, '') AS status, {d.epoch_us("opp.created_at")} AS created_us,
+                   {d.epoch_us("opp.closed_at")} AS closed_us
+            FROM sc JOIN opp ON opp.id = sc.opportunity_id
+        ) x {known}
     ),
     e AS MATERIALIZED (
-        SELECT id, k, entered_us,
+        SELECT *,
                LEAD(entered_us) OVER (PARTITION BY id {order}) AS next_us,
-               MAX(k) OVER (PARTITION BY id {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_max
+               MAX(k) OVER (PARTITION BY id {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_max,
+               MAX(k) OVER (PARTITION BY id {order} {whole_partition}) AS hist_max,
+               CASE WHEN status = 'won' AND closed_us IS NOT NULL THEN {n}
+                    ELSE MAX(k) OVER (PARTITION BY id {order} {whole_partition}) END AS furthest
         FROM h
     ),
     deals AS MATERIALIZED (
-        SELECT o.*, g.hist_max, g.last_k, g.last_us,
-               CASE WHEN o.status = 'won' AND o.closed_us IS NOT NULL THEN {n} ELSE g.hist_max END AS furthest
-        FROM o JOIN (
-            SELECT id, MAX(k) AS hist_max, MAX(CASE WHEN next_us IS NULL THEN k END) AS last_k,
-                   MAX(CASE WHEN next_us IS NULL THEN entered_us END) AS last_us
-            FROM e GROUP BY id
-        ) g ON g.id = o.id
+        SELECT id, currency, amount_minor, created_us, closed_us, status, hist_max, furthest,
+               k AS last_k, entered_us AS last_us
+        FROM e WHERE next_us IS NULL
     ),
     durations AS (
         SELECT k, next_us - entered_us AS us FROM e WHERE next_us IS NOT NULL AND {in_range("next_us")}
@@ -110,8 +108,8 @@ def funnel_query(
         FROM durations
     ),
     reach AS (
-        SELECT e.entered_us AS t, COALESCE(e.prev_max, -1) + 1 AS lo, e.k AS hi, deals.furthest
-        FROM e JOIN deals ON deals.id = e.id WHERE e.prev_max IS NULL OR e.k > e.prev_max
+        SELECT entered_us AS t, COALESCE(prev_max, -1) + 1 AS lo, k AS hi, furthest
+        FROM e WHERE prev_max IS NULL OR k > prev_max
         UNION ALL
         SELECT closed_us, hist_max + 1, {n}, furthest FROM deals WHERE furthest = {n}
     ),
@@ -139,12 +137,12 @@ def funnel_query(
            SUM(CASE WHEN {won} THEN amount_minor ELSE 0 END), SUM(CASE WHEN {lost} THEN amount_minor ELSE 0 END)
     FROM deals
     UNION ALL
-    SELECT 'reason', NULL, COALESCE(NULLIF(lost_reason, ''), 'unknown'), COUNT(*), NULL, NULL, NULL, NULL, NULL
-    FROM deals WHERE {lost} GROUP BY COALESCE(NULLIF(lost_reason, ''), 'unknown')
+    SELECT 'reason', NULL, {reason}, COUNT(*), NULL, NULL, NULL, NULL, NULL
+    FROM (SELECT id FROM deals WHERE {lost}) l JOIN opp ON opp.id = l.id GROUP BY {reason}
     UNION ALL
     SELECT 'currency', NULL, currency, COUNT(*), NULL, NULL, NULL, NULL, NULL FROM deals GROUP BY currency
     UNION ALL
-    SELECT 'stage', NULL, MIN(stage), COUNT(*), NULL, NULL, NULL, NULL, NULL FROM h WHERE k IS NULL HAVING COUNT(*) > 0
+    SELECT 'stage', NULL, MIN(stage), COUNT(*), NULL, NULL, NULL, NULL, NULL FROM e WHERE k IS NULL HAVING COUNT(*) > 0
     UNION ALL
     SELECT 'pipeline', NULL, MIN(pipeline_id), COUNT(*), NULL, NULL, NULL, NULL, NULL
     FROM opp WHERE pipeline_id <> {_text(pipeline_id)} HAVING COUNT(*) > 0
