@@ -224,8 +224,8 @@ def polars_hand(data: tuple[Any, Any]) -> list[int]:
     cycle = closed.filter(pl.col("status") == "won").select(
         pl.len(),
         pl.col("amount_minor").sum(),
-        (pl.col("closed_at") - pl.col("created_at")).dt.total_microseconds().mean(),
-        (pl.col("closed_at") - pl.col("created_at")).dt.total_microseconds().median(),
+        (pl.col("closed_at") - pl.col("created_at")).dt.total_microseconds().mean().alias("mean"),
+        (pl.col("closed_at") - pl.col("created_at")).dt.total_microseconds().median().alias("median"),
     )
     reasons = closed.filter(pl.col("status") == "lost").group_by("lost_reason").len().sort("len", descending=True)
     assert by_stage.height and cycle.height and reasons.height
