@@ -16,7 +16,6 @@ Timestamps must be timezone-aware.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -28,17 +27,16 @@ from bizrel.analytics.pushdown import pushdown
 from bizrel.core.currencies import MINOR_UNITS
 from bizrel.core.errors import CurrencyMismatch, ValidationError
 from bizrel.core.money import Currency, Money
-from bizrel.core.numbers import ratio, round_fraction
+from bizrel.core.numbers import ratio
 from bizrel.core.periods import Period
 from bizrel.sales import funnel as reference
-from bizrel.sales.funnel import FunnelReport, FunnelStage, _instant
+from bizrel.sales.funnel import FunnelReport, FunnelStage, _days, _instant, report_from_figures
 from bizrel.sales.pipeline import Pipeline
 
 __all__ = ["funnel_report"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
-_DAY = 86_400_000_000
 _AWARE = "TIMESTAMP WITH TIME ZONE"
 
 
@@ -160,10 +158,6 @@ def _load(con: Any, opportunities: object, stage_changes: object, allow_float_am
     )
 
 
-def _days(micros: Fraction) -> Decimal:
-    return round_fraction(micros / _DAY, 2)
-
-
 def _currency(rows: list[tuple[Any, ...]], currency: str | Currency | None) -> Currency:
     found = sorted(str(r[2]) for r in rows if r[0] == "currency")
     wanted = Currency.of(currency) if currency is not None else None
@@ -198,17 +192,12 @@ def _report(
     totals = next(r for r in rows if r[0] == "totals")
     total, open_count, won, lost, won_minor, lost_minor = (int(x or 0) for x in totals[3:9])
 
-    def mean(k: int) -> Fraction | None:
-        if k not in durations:
-            return None
+    def mean(k: int) -> Fraction:
         count, seconds, micros = durations[k][:3]
         return Fraction(seconds * 1_000_000 + micros, count)
 
-    def median(k: int) -> Fraction | None:
-        return Fraction(durations[k][3] + durations[k][4], 2) if k in durations else None
-
-    def days(value: Fraction | None) -> Decimal | None:
-        return None if value is None else _days(value)
+    def median(k: int) -> Fraction:
+        return Fraction(durations[k][3] + durations[k][4], 2)
 
     names = [s.name for s in pipeline.stages] + ["won"]
     count = [reached.get(k, (0, 0))[0] for k in range(n + 1)]
@@ -221,34 +210,21 @@ def _report(
             entered=entered.get(k, (0, 0))[0] if k < n else count[n],
             advanced=entered.get(k, (0, 0))[1] if k < n else 0,
             cohort_conversion=ratio(entered.get(k, (0, 0))[1], entered.get(k, (0, 0))[0]) if k < n else None,
-            average_days_in_stage=days(mean(k)) if k < n else None,
-            median_days_in_stage=days(median(k)) if k < n else None,
+            average_days_in_stage=_days(mean(k)) if k in durations else None,
+            median_days_in_stage=_days(median(k)) if k in durations else None,
         )
         for k in range(n + 1)
     )
-    avg_cycle = mean(CYCLE)
-    velocity = None
-    if won and avg_cycle:
-        per_day = Fraction(open_count) * Fraction(won, won + lost) * Fraction(won_minor, won) / (avg_cycle / _DAY)
-        velocity = Money.from_minor(round(per_day), cur)
-    reasons = sorted(((str(r[2]), int(r[3])) for r in rows if r[0] == "reason"), key=lambda kv: (-kv[1], kv[0]))
-    return FunnelReport(
-        pipeline=pipeline.name,
-        stages=stages,
-        opportunities=total,
-        open=open_count,
-        won=won,
-        lost=lost,
-        won_amount=Money.from_minor(won_minor, cur),
-        lost_amount=Money.from_minor(lost_minor, cur),
-        win_rate=ratio(won, won + lost),
-        win_rate_by_amount=ratio(won_minor, won_minor + lost_minor),
-        average_cycle_days=days(avg_cycle),
-        median_cycle_days=days(median(CYCLE)),
-        average_won_amount=Money.from_minor(round(Fraction(won_minor, won)), cur) if won else None,
-        velocity_per_day=velocity,
-        lost_reasons=tuple(reasons),
-        start=lo,
-        end=hi,
-        as_of=at,
+    cycle = (mean(CYCLE), median(CYCLE)) if CYCLE in durations else None
+    reasons = [(str(r[2]), int(r[3])) for r in rows if r[0] == "reason"]
+    return report_from_figures(
+        pipeline,
+        stages,
+        cur,
+        counts=(total, open_count, won, lost),
+        won_minor=won_minor,
+        lost_minor=lost_minor,
+        cycle=cycle,
+        reasons=reasons,
+        bounds=(lo, hi, at),
     )
