@@ -57,7 +57,8 @@ class PushdownSession:
         ctes, params = [], []
         for name, (columns, table, condition, extra) in views.items():
             also = f" AND {condition}" if condition else ""
-            ctes.append(f"{name} AS (SELECT {columns} FROM {table} WHERE tenant_id = {p}{also})")
+            # never materialized: joins on a view must reach the table's primary-key index
+            ctes.append(f"{name} AS NOT MATERIALIZED (SELECT {columns} FROM {table} WHERE tenant_id = {p}{also})")
             params += [self.tenant_id, *extra]
         rows: list[tuple[Any, ...]] = self._read(f"WITH {', '.join(ctes)}, {text[5:]}", tuple(params))
         return rows
