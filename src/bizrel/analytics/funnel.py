@@ -7,8 +7,8 @@ Columnar input is two relations (DataFrames, Arrow tables or Parquet/CSV paths):
   opportunities: id, status ("open" | "won" | "lost"), created_at, closed_at (null while open),
                  currency, amount_minor (integer minor units) or amount (DECIMAL), and optionally
                  pipeline_id (checked against the pipeline) and lost_reason
-  stage_changes: opportunity_id, stage, entered_at, and optionally seq (the history position,
-                 which orders changes made at the same instant; without it, stage order does)
+  stage_changes: opportunity_id, stage, entered_at, and optionally seq (the position in the deal's
+                 history; without it, the history is ordered by entered_at, then stage order)
 
 Timestamps must be timezone-aware.
 """

@@ -3,7 +3,7 @@
 Input: two relations.
   opp(id, pipeline_id, status, amount_minor, currency, created_at, closed_at, lost_reason)
   sc(opportunity_id, seq, stage, entered_at)  -- one row per stage change; a deal's history is its
-                                              -- rows ordered by entered_at, then seq, then stage order
+                                              -- rows ordered by seq, then entered_at, then stage order
 
 Every timestamp becomes integer microseconds since 1970 first (Dialect.epoch_us), so the range and
 as-of bounds are integer literals and every duration is exact. The database aggregates; the result
