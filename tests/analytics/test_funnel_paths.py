@@ -276,6 +276,9 @@ def test_bad_inputs_get_the_reference_errors(store: Store) -> None:
         funnel_report(pipeline, store)
     assert err.value.field == "tenant_id"
     with pytest.raises(ValidationError) as err:
+        funnel_report(pipeline, [row], changes)
+    assert err.value.field == "stage_changes"
+    with pytest.raises(ValidationError) as err:
         funnel_report(pipeline, one, changes, start=T0, end=T0)
     assert err.value.field == "end"
 

@@ -59,6 +59,8 @@ def funnel_report(
     a Store with `tenant_id` (SQL push-down over the pipeline's stored opportunities and their
     stage changes; only aggregates come back).
     """
+    if stage_changes is not None and not is_columnar(opportunities):
+        raise ValidationError("stage_changes", type(stage_changes).__name__, "only columnar opportunities take them")
     if isinstance(opportunities, Store):
         if tenant_id is None:
             raise ValidationError("tenant_id", None, "push-down over a store needs the tenant")
