@@ -75,7 +75,7 @@ A = TypeVar("A", bound=Aggregate)
 
 
 def _dumps(body: dict[str, Any]) -> str:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=True)
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
 
 class _Tracked:

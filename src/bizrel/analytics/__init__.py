@@ -6,6 +6,7 @@ arrives. Each analytic has one SQL formulation; `dialect` holds what differs bet
 SQLite and PostgreSQL.
 """
 
+from bizrel.analytics.funnel import funnel_report
 from bizrel.analytics.retention import (
     average_order_value,
     churn_rate,
@@ -24,6 +25,7 @@ __all__ = [
     "cohort_retention",
     "csat_by_period",
     "csat_by_segment",
+    "funnel_report",
     "historical_lifetime_value",
     "nps_by_period",
     "nps_by_segment",

@@ -47,19 +47,19 @@ def connect() -> Any:
     return database.cursor()
 
 
-def _source(con: Any, data: object) -> None:
+def _source(con: Any, data: object, name: str = "src") -> None:
     if isinstance(data, str | os.PathLike):
         path = os.fspath(data)
         if not os.path.exists(path):
             raise ValidationError("data", path, "no such file")
         reader = con.read_parquet if path.endswith((".parquet", ".pq")) else con.read_csv
-        reader(path).create_view("src")
+        reader(path).create_view(name)
     elif type(data).__module__.startswith("pandas"):
         # DuckDB scans Arrow in parallel and pandas object columns one row at a time
         pyarrow = importlib.import_module("pyarrow")
-        con.register("src", pyarrow.Table.from_pandas(data, preserve_index=False))
+        con.register(name, pyarrow.Table.from_pandas(data, preserve_index=False))
     else:
-        con.register("src", data)
+        con.register(name, data)
 
 
 @frozen

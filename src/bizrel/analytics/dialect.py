@@ -91,6 +91,27 @@ class Dialect:
         to fetch than a zoned datetime); the others' own values (SQLite's UTC text)."""
         return f"epoch_us({timestamp})" if self.name == "duckdb" else timestamp
 
+    # funnel
+
+    def epoch_us(self, timestamp: str) -> str:
+        """Microseconds since 1970-01-01 UTC of a timestamp, exactly (on SQLite, from its fixed-width
+        UTC text: whole seconds by unixepoch(), SQLite 3.38+, then the six fraction digits)."""
+        if self.name == "duckdb":
+            return f"epoch_us({timestamp})"
+        if self.name == "postgres":
+            return f"CAST(EXTRACT(EPOCH FROM {timestamp}) * 1000000 AS BIGINT)"
+        return f"(unixepoch(substr({timestamp}, 1, 19)) * 1000000 + CAST(substr({timestamp}, 21, 6) AS INTEGER))"
+
+    def json_text(self, column: str, key: str) -> str:
+        """The text member `key` of a JSON object stored in `column` (an aggregate's body)."""
+        if not key.isidentifier():
+            raise ValidationError("key", key, "not a JSON member name")
+        if self.name == "duckdb":
+            return f"json_extract_string({column}, '$.{key}')"
+        if self.name == "postgres":
+            return f"(CAST({column} AS JSONB) ->> '{key}')"
+        return f"json_extract({column}, '$.{key}')"
+
 
 def _zone(tz: str) -> str:
     if not tz.replace("/", "").replace("_", "").replace("-", "").replace("+", "").isalnum():

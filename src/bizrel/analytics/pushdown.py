@@ -6,7 +6,7 @@ database aggregates and only per-customer results come back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -60,6 +60,23 @@ class PushdownSession:
         if len(rows) > 1:
             raise CurrencyMismatch("currency", str(rows[0][0]), str(rows[1][0]))
         return str(rows[0][0]) if rows else None
+
+    def query_tables(
+        self, views: Mapping[str, tuple[str, str, str, tuple[object, ...]]], sql: str
+    ) -> list[tuple[Any, ...]]:
+        """Run `sql` (starting WITH ...) over named views of this tenant's rows, each given as
+        (columns, table, extra condition or "", its parameters)."""
+        text = sql.strip()
+        assert text.startswith("WITH ")
+        p = self.dialect.param
+        ctes, params = [], []
+        for name, (columns, table, condition, extra) in views.items():
+            also = f" AND {condition}" if condition else ""
+            # never materialized: joins on a view must reach the table's primary-key index
+            ctes.append(f"{name} AS NOT MATERIALIZED (SELECT {columns} FROM {table} WHERE tenant_id = {p}{also})")
+            params += [self.tenant_id, *extra]
+        rows: list[tuple[Any, ...]] = self._read(f"WITH {', '.join(ctes)}, {text[5:]}", tuple(params))
+        return rows
 
     def check_after(self, as_of: datetime) -> None:
         rows: list[tuple[Any, ...]] = self._read(

@@ -389,10 +389,38 @@ def funnel(
         for k in range(n + 1)
     )
     won_minor, lost_minor = Money(won_sum, cur).to_minor(), Money(lost_sum, cur).to_minor()
-    avg_cycle = _mean(cycles) if cycles else None
+    return report_from_figures(
+        pipeline,
+        stages,
+        cur,
+        counts=(total, open_count, won, lost),
+        won_minor=won_minor,
+        lost_minor=lost_minor,
+        cycle=(_mean(cycles), _median(cycles)) if cycles else None,
+        reasons=reasons.items(),
+        bounds=(lo, hi, at),
+    )
+
+
+def report_from_figures(
+    pipeline: Pipeline,
+    stages: tuple[FunnelStage, ...],
+    cur: Currency,
+    *,
+    counts: tuple[int, int, int, int],
+    won_minor: int,
+    lost_minor: int,
+    cycle: tuple[Fraction, Fraction] | None,
+    reasons: Iterable[tuple[str, int]],
+    bounds: tuple[datetime | None, datetime | None, datetime | None],
+) -> FunnelReport:
+    """The report from its counted figures: (total, open, won, lost), won and lost amounts in minor
+    units, the cycle's exact mean and median in microseconds. Shared with the SQL paths
+    (bizrel.analytics), so rates, rounding and velocity are defined once."""
+    total, open_count, won, lost = counts
     velocity = None
-    if won and avg_cycle:
-        per_day = Fraction(open_count) * Fraction(won, won + lost) * Fraction(won_minor, won) / (avg_cycle / _DAY)
+    if won and cycle is not None and cycle[0]:
+        per_day = Fraction(open_count) * Fraction(won, won + lost) * Fraction(won_minor, won) / (cycle[0] / _DAY)
         velocity = Money.from_minor(round(per_day), cur)
     return FunnelReport(
         pipeline=pipeline.name,
@@ -405,12 +433,12 @@ def funnel(
         lost_amount=Money.from_minor(lost_minor, cur),
         win_rate=ratio(won, won + lost),
         win_rate_by_amount=ratio(won_minor, won_minor + lost_minor),
-        average_cycle_days=_days(avg_cycle) if avg_cycle is not None else None,
-        median_cycle_days=_days(_median(cycles)) if cycles else None,
+        average_cycle_days=_days(cycle[0]) if cycle is not None else None,
+        median_cycle_days=_days(cycle[1]) if cycle is not None else None,
         average_won_amount=Money.from_minor(round(Fraction(won_minor, won)), cur) if won else None,
         velocity_per_day=velocity,
-        lost_reasons=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
-        start=lo,
-        end=hi,
-        as_of=at,
+        lost_reasons=tuple(sorted(reasons, key=lambda kv: (-kv[1], kv[0]))),
+        start=bounds[0],
+        end=bounds[1],
+        as_of=bounds[2],
     )
