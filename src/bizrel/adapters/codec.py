@@ -20,6 +20,7 @@ from typing import Any, NewType, TypeVar, cast
 
 import attrs
 
+from bizrel.adapters.schema import utc_text
 from bizrel.core.events import DomainEvent
 from bizrel.core.money import Currency, Money
 
@@ -71,10 +72,6 @@ def _decode_money(d: dict[str, str]) -> Money:
     return Money(d["amount"], d["currency"])
 
 
-def _encode_datetime(dt: datetime) -> str:
-    return (dt if dt.tzinfo is UTC else dt.astimezone(UTC)).isoformat()
-
-
 def _decode_datetime(s: str) -> datetime:
     return datetime.fromisoformat(s).astimezone(UTC)
 
@@ -88,7 +85,7 @@ _SCALARS: dict[Any, tuple[Encoder, Decoder]] = {
     Decimal: (str, Decimal),
     Money: (_encode_money, _decode_money),
     Currency: (lambda c: c.code, Currency.of),
-    datetime: (_encode_datetime, _decode_datetime),
+    datetime: (utc_text, _decode_datetime),
     date: (date.isoformat, date.fromisoformat),
     timedelta: (lambda td: td.total_seconds(), lambda s: timedelta(seconds=s)),
 }
