@@ -86,7 +86,7 @@ def portable_value(value: Any) -> Any:
 _TYPES: dict[str, dict[str, str]] = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "timestamp": "TEXT", "date": "TEXT", "bool": "INTEGER"},
     "postgres": {
-        "text": "TEXT",
+        "text": 'TEXT COLLATE "C"',  # code point order, as SQLite and the memory adapter sort
         "int": "NUMERIC(38, 0)",
         "timestamp": "TIMESTAMPTZ",
         "date": "DATE",
@@ -97,9 +97,10 @@ _TYPES: dict[str, dict[str, str]] = {
 
 def table_ddl(table: AggregateTable, dialect: str) -> list[str]:
     types = _TYPES[dialect]
+    text = types["text"]
     cols = "".join(f", {c.name} {types[c.type]}" for c in table.columns)
     statements = [
-        f"CREATE TABLE {table.name} (tenant_id TEXT NOT NULL, id TEXT NOT NULL, "
+        f"CREATE TABLE {table.name} (tenant_id {text} NOT NULL, id {text} NOT NULL, "
         f"version INTEGER NOT NULL, body TEXT NOT NULL{cols}, PRIMARY KEY (tenant_id, id))"
     ]
     statements += [
@@ -109,7 +110,7 @@ def table_ddl(table: AggregateTable, dialect: str) -> list[str]:
     for child in table.children:
         child_cols = "".join(f", {name} {types[t]}" for name, t in child.columns)
         statements.append(
-            f"CREATE TABLE {child.name} (tenant_id TEXT NOT NULL, parent_id TEXT NOT NULL, "
+            f"CREATE TABLE {child.name} (tenant_id {text} NOT NULL, parent_id {text} NOT NULL, "
             f"seq INTEGER NOT NULL{child_cols}, PRIMARY KEY (tenant_id, parent_id, seq), "
             f"FOREIGN KEY (tenant_id, parent_id) REFERENCES {table.name} (tenant_id, id) "
             "ON DELETE CASCADE)"

@@ -20,7 +20,8 @@ _OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "!=": "<>"}
 
 
 class Cursor(Protocol):
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
 
     def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
 
