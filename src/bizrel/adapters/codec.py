@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any, NewType, TypeVar
+from typing import Any, NewType, TypeVar, cast
 
 import attrs
 
@@ -32,11 +32,11 @@ T = TypeVar("T")
 
 def encode(value: Any) -> Any:
     """An attrs object as a JSON-ready dict (any other supported value as its JSON form)."""
-    return _encoder(type(value))(value)
+    return _encoder(cast(Any, type(value)))(value)
 
 
 def decode(cls: type[T], data: Any) -> T:
-    result: T = _decoder(cls)(data)
+    result: T = _decoder(cast(Any, cls))(data)
     return result
 
 
@@ -72,7 +72,7 @@ def _decode_money(d: dict[str, str]) -> Money:
 
 
 def _encode_datetime(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat()
+    return (dt if dt.tzinfo is UTC else dt.astimezone(UTC)).isoformat()
 
 
 def _decode_datetime(s: str) -> datetime:
@@ -164,7 +164,7 @@ def _union_plan(args: tuple[Any, ...]) -> tuple[Encoder, Decoder]:
     def enc_tagged(v: Any) -> Any:
         if v is None:
             return None
-        return [_tag(type(v)), _encoder(type(v))(v)]
+        return [_tag(type(v)), _encoder(cast(Any, type(v)))(v)]
 
     def dec_tagged(v: Any) -> Any:
         if v is None:
@@ -179,21 +179,44 @@ def _tag(tp: Any) -> str:
 
 
 def _attrs_plan(cls: type) -> tuple[Encoder, Decoder]:
-    hints = typing.get_type_hints(cls)
-    fields = [f for f in attrs.fields(cls) if f.init]
-    specs = [(f.name, f.alias or f.name, hints[f.name]) for f in fields]
-    # Field plans are resolved on first use, so classes may refer to each other (predicate trees).
-    resolved: list[tuple[str, str, Encoder, Decoder]] = []
+    """Generated, straight-line encode/decode functions for one attrs class.
 
-    def plans() -> list[tuple[str, str, Encoder, Decoder]]:
-        if not resolved:
-            resolved.extend((n, a, _encoder(tp), _decoder(tp)) for n, a, tp in specs)
-        return resolved
+    Field plans are resolved on first use (so classes may refer to each other, as predicate trees
+    do), then compiled into one function each, the way attrs builds its own __init__: fields whose
+    values are already JSON-ready are copied without a call.
+    """
+    hints = typing.get_type_hints(cls)
+    specs = [(f.name, f.alias or f.name, hints[f.name]) for f in attrs.fields(cls) if f.init]
+    compiled: list[Callable[[Any], Any]] = []
+
+    def compile_plans() -> None:
+        namespace: dict[str, Any] = {"cls": cls}
+        enc_items, dec_items = [], []
+        for i, (name, alias, tp) in enumerate(specs):
+            enc, dec = _encoder(tp), _decoder(tp)
+            namespace[f"e{i}"], namespace[f"d{i}"] = enc, dec
+            value = f"obj.{name}"
+            enc_items.append(f"{name!r}: {value if enc is _identity else f'e{i}({value})'}")
+            raw = f"data[{name!r}]"
+            dec_items.append(f"{alias}={raw if dec is _identity else f'd{i}({raw})'}")
+        source = (
+            f"def enc(obj):\n    return {{{', '.join(enc_items)}}}\n"
+            f"def dec_all(data):\n    return cls({', '.join(dec_items)})\n"
+        )
+        exec(compile(source, f"<bizrel codec {cls.__qualname__}>", "exec"), namespace)
+        compiled[:] = [namespace["enc"], namespace["dec_all"]]
 
     def enc(obj: Any) -> dict[str, Any]:
-        return {name: e(getattr(obj, name)) for name, _, e, _ in plans()}
+        if not compiled:
+            compile_plans()
+        result: dict[str, Any] = compiled[0](obj)
+        return result
 
     def dec(data: dict[str, Any]) -> Any:
-        return cls(**{alias: d(data[name]) for name, alias, _, d in plans() if name in data})
+        if not compiled:
+            compile_plans()
+        if len(data) < len(specs):  # stored before a field existed: let its default apply
+            return cls(**{a: _decoder(tp)(data[n]) for n, a, tp in specs if n in data})
+        return compiled[1](data)
 
     return enc, dec

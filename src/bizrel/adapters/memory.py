@@ -90,9 +90,7 @@ class MemoryTransaction:
         positions = {c.name: i for i, c in enumerate(table.columns)}
         result = []
         for row in rows.values():
-            if all(
-                matches(row.id if name == "id" else row.columns[positions[name]], cond) for name, cond in filters
-            ):
+            if all(matches(row.id if name == "id" else row.columns[positions[name]], cond) for name, cond in filters):
                 result.append(row)
         return result
 

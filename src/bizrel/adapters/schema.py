@@ -70,10 +70,18 @@ class Migration:
 def portable_value(value: Any) -> Any:
     """A value as the memory and SQLite adapters store and compare it.
 
-    Timestamps become fixed-width UTC text, so text order is time order.
+    Timestamps become fixed-width UTC text (microseconds always present), so text order is time
+    order.
     """
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is datetime:
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat(timespec="microseconds")
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, enum.Enum):
@@ -104,8 +112,7 @@ def table_ddl(table: AggregateTable, dialect: str) -> list[str]:
         f"version INTEGER NOT NULL, body TEXT NOT NULL{cols}, PRIMARY KEY (tenant_id, id))"
     ]
     statements += [
-        f"CREATE INDEX ix_{table.name}_{c.name} ON {table.name} (tenant_id, {c.name})"
-        for c in table.columns
+        f"CREATE INDEX ix_{table.name}_{c.name} ON {table.name} (tenant_id, {c.name})" for c in table.columns
     ]
     for child in table.children:
         child_cols = "".join(f", {name} {types[t]}" for name, t in child.columns)

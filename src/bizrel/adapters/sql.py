@@ -60,7 +60,9 @@ class SqlTransaction:
 
     def load(self, table: AggregateTable, tenant_id: str, id: str) -> tuple[int, str] | None:
         ph = self._d.placeholder
-        self._cur.execute(f"SELECT version, body FROM {table.name} WHERE tenant_id = {ph} AND id = {ph}", (tenant_id, id))
+        self._cur.execute(
+            f"SELECT version, body FROM {table.name} WHERE tenant_id = {ph} AND id = {ph}", (tenant_id, id)
+        )
         row = self._cur.fetchone()
         return None if row is None else (row[0], row[1])
 
@@ -94,9 +96,7 @@ class SqlTransaction:
         if order_by:
             name = order_by.lstrip("-")
             desc = order_by.startswith("-")
-            order = (
-                f"({name} IS NULL) DESC, {name} DESC, id" if desc else f"({name} IS NULL), {name}, id"
-            )
+            order = f"({name} IS NULL) DESC, {name} DESC, id" if desc else f"({name} IS NULL), {name}, id"
         sql = f"SELECT id, version, body FROM {table.name} WHERE {where} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -112,9 +112,7 @@ class SqlTransaction:
         for index, child in enumerate(table.children):
             names = ", ".join(name for name, _ in child.columns)
             values = [
-                (tenant_id, row.id, seq, *values)
-                for row in rows
-                for seq, values in enumerate(row.children[index])
+                (tenant_id, row.id, seq, *values) for row in rows for seq, values in enumerate(row.children[index])
             ]
             if values:
                 self._cur.executemany(
@@ -127,8 +125,7 @@ class SqlTransaction:
         self._begin_write()
         names = "".join(f", {c.name}" for c in table.columns)
         sql = (
-            f"INSERT INTO {table.name} (tenant_id, id, version, body{names}) "
-            f"VALUES ({self._p(4 + len(table.columns))})"
+            f"INSERT INTO {table.name} (tenant_id, id, version, body{names}) VALUES ({self._p(4 + len(table.columns))})"
         )
         try:
             self._cur.executemany(sql, [(tenant_id, r.id, r.version, r.body, *r.columns) for r in rows])
@@ -168,7 +165,15 @@ class SqlTransaction:
             "INSERT INTO outbox (tenant_id, event_id, type_name, payload, occurred_at, dispatched_at, attempts) "
             f"VALUES ({self._p(7)})",
             [
-                (tenant_id, r.event_id, r.type_name, r.payload, r.occurred_at, r.occurred_at if r.dispatched else None, 0)
+                (
+                    tenant_id,
+                    r.event_id,
+                    r.type_name,
+                    r.payload,
+                    r.occurred_at,
+                    r.occurred_at if r.dispatched else None,
+                    0,
+                )
                 for r in records
             ],
         )

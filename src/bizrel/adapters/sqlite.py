@@ -8,6 +8,7 @@ small pool; `sqlite://` (no path) is a private temporary file removed on close.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import tempfile
@@ -156,10 +157,8 @@ class SqliteBackend:
             conn.close()
         if self._temporary:
             for suffix in ("", "-wal", "-shm"):
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     os.remove(self.path + suffix)
-                except FileNotFoundError:
-                    pass
 
 
 def _now() -> str:

@@ -51,7 +51,7 @@ class Store:
             try:
                 for handler in handlers:
                     handler(event)
-            except Exception as exc:  # noqa: BLE001 - the outbox keeps it for dispatch_pending
+            except Exception as exc:
                 self.backend.mark_failed(tenant_id, event.event_id, f"{type(exc).__name__}: {exc}")
             else:
                 done.append(event.event_id)
@@ -70,7 +70,7 @@ class Store:
             try:
                 for handler in self.bus.handlers_for(event):
                     handler(event)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.backend.mark_failed(pending.tenant_id, pending.event_id, f"{type(exc).__name__}: {exc}")
                 continue
             self.backend.mark_dispatched(pending.tenant_id, [pending.event_id], self._now())

@@ -7,6 +7,7 @@ recorded events to the outbox in the same transaction, and hands them to the bus
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -21,6 +22,7 @@ from bizrel.core.clock import Clock
 from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
+from bizrel.core.uow import Cmp
 from bizrel.sales import Opportunity, Pipeline
 
 if TYPE_CHECKING:
@@ -100,7 +102,7 @@ class TableRepository(Generic[A]):
                 raise ValidationError("id", aggregate.id, f"{self._table.kind} already in this unit of work")
             uow._seen[key] = _Tracked(self._table, aggregate, None)
 
-    def list(self, *, order_by: str | None = None, limit: int | None = None, **filters: Any) -> list[A]:
+    def list(self, *, order_by: str | None = None, limit: int | None = None, **filters: Any) -> builtins.list[A]:
         uow = self._uow
         uow.flush()
         rows = uow._txn().select(self._table, uow.tenant_id, self._filters(filters, order_by), order_by, limit)
@@ -115,12 +117,20 @@ class TableRepository(Generic[A]):
         uow.flush()
         return uow._txn().count(self._table, uow.tenant_id, self._filters(filters, None))
 
-    def _filters(self, filters: dict[str, Any], order_by: str | None) -> list[tuple[str, Any]]:
+    def _filters(self, filters: dict[str, Any], order_by: str | None) -> builtins.list[tuple[str, Any]]:
         known = self._table.column_names
         for name in [*filters, *([order_by.lstrip("-")] if order_by else [])]:
             if name not in known:
                 raise ValidationError("filter", name, f"not an indexed field of {self._table.kind}: {sorted(known)}")
-        return [(name, self._uow._normalize(value)) for name, value in filters.items()]
+        return [(name, self._normalized(value)) for name, value in filters.items()]
+
+    def _normalized(self, condition: Any) -> Any:
+        normalize = self._uow._normalize
+        if isinstance(condition, Cmp):
+            if condition.op == "in":
+                return Cmp("in", tuple(normalize(v) for v in condition.value))
+            return Cmp(condition.op, normalize(condition.value))
+        return normalize(condition)
 
     def _track(self, id: str, version: int, body: str) -> A:
         data = json.loads(body)
@@ -262,4 +272,3 @@ class StoreUnitOfWork:
     # -- sales performance --
 
     # -- bridge --
-

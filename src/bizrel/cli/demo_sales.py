@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bizrel import sales
@@ -21,7 +21,7 @@ def run(story: Story) -> None:
     rng = story.rng("sales")
     start = story.clock.now()
     # Plan every step of every deal first, then replay them in time order on the shared clock.
-    steps: list[tuple[object, int, str, str]] = []  # (when, order, opportunity id, action)
+    steps: list[tuple[datetime, int, str, str]] = []  # (when, order, opportunity id, action)
     deals: dict[str, tuple[str, Money, int]] = {}
     for n in range(320):
         opp_id = f"opp-{n:04d}"
@@ -41,7 +41,7 @@ def run(story: Story) -> None:
             continue
         if rng.random() < 0.8:
             steps.append((when + timedelta(days=rng.randrange(5, 40)), n, opp_id, "lose"))
-    steps.sort(key=lambda s: (s[0], s[1]))  # type: ignore[arg-type,return-value]
+    steps.sort(key=lambda s: (s[0], s[1]))
 
     store = story.store
     tenant = "demo-co"
@@ -49,7 +49,7 @@ def run(story: Story) -> None:
         sales.create_pipeline(uow, name="New business", stages=STAGES, id="new-business")
         uow.commit()
     for when, _, opp_id, action in steps:
-        story.clock.set(when)  # type: ignore[arg-type]
+        story.clock.set(when)
         with store.unit_of_work(tenant) as uow:
             if action == "open":
                 owner, amount, horizon = deals[opp_id]

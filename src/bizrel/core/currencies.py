@@ -22,7 +22,5 @@ _TWO: Final = (
 )
 
 MINOR_UNITS: Final[dict[str, int]] = {
-    code: exponent
-    for codes, exponent in ((_ZERO, 0), (_TWO, 2), (_THREE, 3), (_FOUR, 4))
-    for code in codes.split()
+    code: exponent for codes, exponent in ((_ZERO, 0), (_TWO, 2), (_THREE, 3), (_FOUR, 4)) for code in codes.split()
 }

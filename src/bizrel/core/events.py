@@ -19,12 +19,16 @@ from bizrel.core.ids import TenantId, new_id
 __all__ = ["DomainEvent", "Handler", "MessageBus"]
 
 
+def _occurred_at(value: datetime) -> datetime:
+    return utc(value, "occurred_at")
+
+
 @frozen(kw_only=True)
 class DomainEvent:
     """Something that happened in the domain. Subclasses add their own fields."""
 
     tenant_id: TenantId
-    occurred_at: datetime = field(converter=lambda v: utc(v, "occurred_at"))
+    occurred_at: datetime = field(converter=_occurred_at)
     event_id: str = field(factory=new_id)
 
     @classmethod
@@ -41,12 +45,18 @@ class MessageBus:
 
     def __init__(self) -> None:
         self._handlers: defaultdict[type[DomainEvent], list[Handler]] = defaultdict(list)
+        self._resolved: dict[type[DomainEvent], list[Handler]] = {}
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
         self._handlers[event_type].append(handler)
+        self._resolved.clear()
 
     def handlers_for(self, event: DomainEvent) -> list[Handler]:
-        return [h for cls in type(event).__mro__ for h in self._handlers.get(cls, ())]  # type: ignore[call-overload]
+        kind = type(event)
+        found = self._resolved.get(kind)
+        if found is None:
+            found = self._resolved[kind] = [h for cls in kind.__mro__ for h in self._handlers.get(cls, ())]
+        return found
 
     def publish(self, events: Iterable[DomainEvent]) -> None:
         for event in events:

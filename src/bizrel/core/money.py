@@ -59,7 +59,7 @@ def to_decimal(value: object, field: str) -> Decimal:
     """Turn an int, a str or a Decimal into a finite Decimal; floats and bools are refused."""
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, bool) or isinstance(value, float):
+    elif isinstance(value, bool | float):
         raise ValidationError(field, value, "floats are not exact: pass a str, int or Decimal")
     elif isinstance(value, int):
         result = Decimal(value)
@@ -92,9 +92,7 @@ class Money:
         value = to_decimal(amount, "amount")
         quantized = value.quantize(cur.quantum, rounding=ROUND_HALF_EVEN, context=EXACT)
         if quantized != value:
-            raise ValidationError(
-                "amount", amount, f"{cur.code} has {cur.minor_units} decimal places"
-            )
+            raise ValidationError("amount", amount, f"{cur.code} has {cur.minor_units} decimal places")
         if len(quantized.as_tuple().digits) > _MAX_DIGITS:
             raise ValidationError("amount", amount, f"more than {_MAX_DIGITS} digits")
         object.__setattr__(self, "amount", quantized)
@@ -115,9 +113,7 @@ class Money:
         return cls(Decimal(minor).scaleb(-cur.minor_units, context=EXACT), cur)
 
     @classmethod
-    def of(
-        cls, amount: Decimal | int | str, currency: str | Currency, *, rounding: str
-    ) -> Money:
+    def of(cls, amount: Decimal | int | str, currency: str | Currency, *, rounding: str) -> Money:
         """Like the constructor, but rounds extra digits with the given mode instead of refusing."""
         cur = Currency.of(currency)
         value = to_decimal(amount, "amount").quantize(cur.quantum, rounding=rounding, context=EXACT)
@@ -277,5 +273,5 @@ def _scaled_int(value: Decimal, exponent: int) -> int:
     """value * 10**-exponent as an exact int (exponent <= the value's own exponent)."""
     sign, digits, own = value.as_tuple()
     assert isinstance(own, int)
-    magnitude = int("".join(map(str, digits)) or "0") * 10 ** (own - exponent)
+    magnitude = int("".join(map(str, digits)) or "0") * int(10 ** (own - exponent))
     return -magnitude if sign else magnitude

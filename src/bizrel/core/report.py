@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-from decimal import Decimal
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 __all__ = ["html_table", "text_table"]

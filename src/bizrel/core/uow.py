@@ -67,9 +67,7 @@ class Repository(Protocol[A]):
 
     def add_many(self, aggregates: Sequence[A]) -> None: ...
 
-    def list(
-        self, *, order_by: str | None = None, limit: int | None = None, **filters: Any
-    ) -> list[A]:
+    def list(self, *, order_by: str | None = None, limit: int | None = None, **filters: Any) -> list[A]:
         """Aggregates whose indexed fields match every filter (a value, or a Cmp)."""
         ...
 

@@ -20,6 +20,7 @@ from bizrel.sales.pipeline import Opportunity, OpportunityStatus, Pipeline
 
 __all__ = ["FunnelReport", "FunnelStage", "funnel"]
 
+
 @frozen
 class FunnelStage:
     stage: str
@@ -75,13 +76,15 @@ def _pct(value: Decimal | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
 
 
-def funnel(pipeline: Pipeline, opportunities: Iterable[Opportunity], currency: str | Currency | None = None) -> FunnelReport:
+def funnel(
+    pipeline: Pipeline, opportunities: Iterable[Opportunity], currency: str | Currency | None = None
+) -> FunnelReport:
     """The funnel of one pipeline; every amount must be in one currency (the first seen, or `currency`)."""
     n = len(pipeline.stages)
     reached = [0] * (n + 1)  # last slot: won
     reached_minor = [0] * (n + 1)
     cur = Currency.of(currency) if currency is not None else None
-    counts = {s: 0 for s in OpportunityStatus}
+    counts = dict.fromkeys(OpportunityStatus, 0)
     closed_minor = {OpportunityStatus.WON: 0, OpportunityStatus.LOST: 0}
     total = 0
     for opp in opportunities:

@@ -170,8 +170,12 @@ class Opportunity(Aggregate):
         )
         opportunity.record(
             OpportunityOpened(
-                tenant_id=tenant_id, occurred_at=at, opportunity_id=id, pipeline_id=pipeline.id,
-                owner_id=owner_id, amount=amount,
+                tenant_id=tenant_id,
+                occurred_at=at,
+                opportunity_id=id,
+                pipeline_id=pipeline.id,
+                owner_id=owner_id,
+                amount=amount,
             )
         )
         return opportunity
@@ -212,8 +216,12 @@ class Opportunity(Aggregate):
         self.status = OpportunityStatus.WON
         self.record(
             OpportunityWon(
-                tenant_id=self.tenant_id, occurred_at=self.closed_at, opportunity_id=self.id,
-                owner_id=self.owner_id, account_name=self.account_name, amount=self.amount,
+                tenant_id=self.tenant_id,
+                occurred_at=self.closed_at,
+                opportunity_id=self.id,
+                owner_id=self.owner_id,
+                account_name=self.account_name,
+                amount=self.amount,
             )
         )
 

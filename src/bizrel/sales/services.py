@@ -33,7 +33,7 @@ def create_pipeline(
         tenant_id=uow.tenant_id,
         id=check_id("id", id) if id is not None else new_id(),
         name=name,
-        stages=tuple(s if isinstance(s, Stage) else Stage(s[0], s[1]) for s in stages),  # type: ignore[arg-type]
+        stages=tuple(s if isinstance(s, Stage) else Stage(s[0], s[1]) for s in stages),
     )
     uow.pipelines.add(pipeline)
     return pipeline

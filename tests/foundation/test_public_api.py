@@ -1,0 +1,39 @@
+"""The public surface: curated, sorted __all__ lists, and an import that starts nothing."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import bizrel
+
+PACKAGES = [*sorted(name for _, name, is_pkg in pkgutil.walk_packages(bizrel.__path__, "bizrel.") if is_pkg), "bizrel"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_every_package_exports_a_sorted_existing_all(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = getattr(module, "__all__", None)
+    assert exported is not None, f"{name} has no __all__"
+    assert list(exported) == sorted(exported), f"{name}.__all__ is not sorted"
+    for attr in exported:
+        assert getattr(module, attr) is not None
+
+
+def test_importing_bizrel_opens_nothing_and_loads_no_adapter() -> None:
+    code = (
+        "import sys, bizrel, bizrel.customer, bizrel.sales, bizrel.core;"
+        "heavy = {'sqlite3', 'psycopg', 'pydantic', 'pandas', 'polars', 'duckdb', 'bizrel.adapters'};"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_open_store_is_reachable_from_the_top_level() -> None:
+    store = bizrel.open_store("memory://")
+    store.close()
