@@ -67,6 +67,34 @@ def pg_store(pg_url: str) -> Iterator[Store]:
         yield store
 
 
+@pytest.fixture(scope="session")
+def rls_owner_url(pg_new_database: Callable[[], str]) -> str:
+    """A database its owner opened in row-level security mode: policies enabled and forced."""
+    url = pg_new_database()
+    open_store(url, row_level_security=True).close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def rls_app_url(rls_owner_url: str) -> Iterator[str]:
+    """The URL of an application role on that database: not the owner, not a superuser, no BYPASSRLS."""
+    import psycopg
+    from psycopg import sql
+
+    role = f"bizrel_app_{uuid.uuid4().hex[:8]}"
+    ident = sql.Identifier(role)
+    with psycopg.connect(rls_owner_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS").format(ident))
+        conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(ident))
+    parts = urlsplit(rls_owner_url)
+    host = parts.netloc.rpartition("@")[2]
+    yield urlunsplit((parts.scheme, f"{role}@{host}", parts.path, parts.query, parts.fragment))
+    with psycopg.connect(rls_owner_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
+        conn.execute(sql.SQL("DROP ROLE {}").format(ident))
+
+
 @pytest.fixture
 def tenant_id() -> str:
     """A tenant of this test's own, so tests sharing the session database never see each other."""

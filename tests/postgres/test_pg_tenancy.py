@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -60,28 +58,6 @@ def test_every_key_and_unique_index_starts_with_tenant_id(pg_url: str) -> None:
         assert all(first == "tenant_id" for _, first in foreign)
 
 
-def as_role(url: str, role: str) -> str:
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, f"{role}@{host}", parts.path, parts.query, parts.fragment))
-
-
-@pytest.fixture
-def rls_database(pg_new_database: Callable[[], str]) -> Iterator[tuple[str, str]]:
-    """A database secured by its owner, and the URL of an application role that owns nothing."""
-    url = pg_new_database()
-    open_store(url, row_level_security=True).close()
-    role = f"bizrel_app_{uuid.uuid4().hex[:8]}"
-    ident = sql.Identifier(role)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS").format(ident))
-        conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(ident))
-    yield url, as_role(url, role)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
-        conn.execute(sql.SQL("DROP ROLE {}").format(ident))
-
-
 def seed(store: Store, tenant_id: str) -> None:
     with store.unit_of_work(tenant_id) as uow:
         services.create_pipeline(uow, id="p1", name=f"{tenant_id} pipeline", stages=[("lead", "0.1")])
@@ -92,8 +68,8 @@ def seed(store: Store, tenant_id: str) -> None:
         uow.commit()
 
 
-def test_row_level_security_is_enforced_on_every_table(rls_database: tuple[str, str]) -> None:
-    owner_url, _ = rls_database
+def test_row_level_security_is_enforced_on_every_table(rls_owner_url: str) -> None:
+    owner_url = rls_owner_url
     with psycopg.connect(owner_url) as conn:
         rows = conn.execute(
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
@@ -108,34 +84,35 @@ def test_row_level_security_is_enforced_on_every_table(rls_database: tuple[str, 
         open_store(owner_url)
 
 
-def test_the_database_hides_other_tenants_and_fails_closed(rls_database: tuple[str, str]) -> None:
-    _, app_url = rls_database
+def test_the_database_hides_other_tenants_and_fails_closed(rls_app_url: str) -> None:
+    acme, globex, initech = (f"{name}-{uuid.uuid4().hex[:6]}" for name in ("acme", "globex", "initech"))
     clock = FixedClock(datetime(2026, 2, 1, tzinfo=UTC))
-    with open_store(app_url + "?row_level_security=true", clock=clock) as store:
-        seed(store, "acme")
-        seed(store, "globex")  # the same ids in another tenant
-        with store.unit_of_work("acme") as uow:
-            assert uow.opportunities.get("o1").account_name == "acme account"
+    with open_store(rls_app_url + "?row_level_security=true", clock=clock) as store:
+        seed(store, acme)
+        seed(store, globex)  # the same ids in another tenant
+        with store.unit_of_work(acme) as uow:
+            assert uow.opportunities.get("o1").account_name == f"{acme} account"
             assert uow.opportunities.count() == 1
-        with store.unit_of_work("initech") as uow, pytest.raises(NotFound):
+        with store.unit_of_work(initech) as uow, pytest.raises(NotFound):
             uow.opportunities.get("o1")
-        assert store.dispatch_pending("acme") == 0
+        assert store.dispatch_pending(acme) == 0
         with pytest.raises(ValidationError):
             store.dispatch_pending()
 
-    with psycopg.connect(app_url) as conn:
+    with psycopg.connect(rls_app_url) as conn:
         for table in tenant_tables():
             query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
             assert conn.execute(query).fetchone() == (0,), f"{table} leaks without a tenant"
-        conn.execute("SELECT set_config('bizrel.tenant', 'acme', true)")
-        seen = conn.execute("SELECT DISTINCT tenant_id FROM opportunities UNION SELECT tenant_id FROM outbox")
-        assert [r[0] for r in seen] == ["acme"]
-        names = conn.execute("SELECT body FROM opportunities WHERE id = 'o1'").fetchall()
-        assert len(names) == 1
-        assert "globex" not in names[0][0]
-        updated = conn.execute("UPDATE opportunities SET version = version WHERE tenant_id = 'globex'")
+        conn.execute("SELECT set_config('bizrel.tenant', %s, true)", (acme,))
+        for table in tenant_tables():
+            query = sql.SQL("SELECT DISTINCT tenant_id FROM {}").format(sql.Identifier(table))
+            assert [r[0] for r in conn.execute(query)] == [acme], f"{table} shows another tenant"
+        bodies = [r[0] for r in conn.execute("SELECT body FROM opportunities WHERE id = 'o1'")]
+        assert len(bodies) == 1
+        assert globex not in bodies[0]
+        updated = conn.execute("UPDATE opportunities SET version = version WHERE tenant_id = %s", (globex,))
         assert updated.rowcount == 0
         with pytest.raises(pg_errors.InsufficientPrivilege):
             conn.execute(
-                "INSERT INTO pipelines (tenant_id, id, version, body, name) VALUES ('globex', 'x', 1, '{}', 'x')"
+                "INSERT INTO pipelines (tenant_id, id, version, body, name) VALUES (%s, 'x', 1, '{}', 'x')", (globex,)
             )

@@ -49,7 +49,6 @@ from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import Clock
 from bizrel.core.events import DomainEvent, MessageBus
 from bizrel.core.ids import tenant
-from bizrel.core.uow import Cmp
 
 __all__ = [
     "PostgresBackend",
@@ -147,10 +146,6 @@ def pg_value(value: Any) -> Any:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValidationError("value", value, "datetimes must be timezone-aware")
         return value.astimezone(UTC)
-    if isinstance(value, Cmp):
-        if value.op == "in":
-            return Cmp("in", tuple(pg_value(v) for v in value.value))
-        return Cmp(value.op, pg_value(value.value))
     return value
 
 
