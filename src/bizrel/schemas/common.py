@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from bizrel.core.errors import ValidationError
 from bizrel.core.money import Money
@@ -17,15 +17,16 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class Strict(BaseModel):
-    """Unknown fields are errors; values are not coerced between types."""
+    """Unknown fields are errors. Text such as "2026-02-01" still parses as a date (import rows are
+    text), but pydantic never turns a number into a string, so a float amount is refused."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class MoneyIn(Strict):
     """Money as JSON: {"amount": "12.30", "currency": "USD"}; the amount must be a string."""
 
-    amount: str = Field(pattern=r"^-?\d{1,38}(\.\d{1,4})?$", examples=["12.30"])
+    amount: StrictStr = Field(pattern=r"^-?\d{1,38}(\.\d{1,4})?$", examples=["12.30"])
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["USD"])
 
     def to_domain(self) -> Money:
