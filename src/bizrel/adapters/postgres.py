@@ -41,7 +41,7 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
 
 from bizrel.adapters.backend import OutboxRecord, PendingEvent, Row
 from bizrel.adapters.registry import MIGRATIONS
-from bizrel.adapters.schema import AggregateTable, portable_value
+from bizrel.adapters.schema import NUL_OR_UTF8_UNSAFE, AggregateTable, escape_text, portable_value
 from bizrel.adapters.sql import Dialect, SqlTransaction, migrate
 from bizrel.adapters.store import Store
 from bizrel.adapters.unit_of_work import encode_body, outbox_record
@@ -86,25 +86,10 @@ _POLICY = "bizrel_tenant_isolation"
 _CLAIM_SECONDS = 60  # a dispatcher's claim on pending events lapses after this (e.g. if it crashed)
 _FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
-# -- text PostgreSQL can store --------------------------------------------------------------------
-#
-# PostgreSQL text holds neither NUL nor lone surrogates. Keys and indexed text are mapped by a
-# prefix-free code that keeps code point order (so ORDER BY and < agree with SQLite and memory):
-#   U+0000 -> U+0001 U+0001,  U+0001 -> U+0001 U+0002,
-#   U+D7FF -> U+D7FF U+0001,  surrogate s -> U+D7FF chr(s - 0xD800 + 2),  anything else unchanged.
+# -- text PostgreSQL can store: keys and indexed text in schema's order-preserving code ----------
 
-_SPECIAL = re.compile("[\x00\x01\ud7ff-\udfff]")
 _CODED = re.compile("\x01[\x01\x02]|\ud7ff[\x01-\u0801]")
 _MAX_INDEXED = 500  # characters: 4 bytes each stays under the btree entry limit with the tenant key
-
-
-def _escape(match: re.Match[str]) -> str:
-    o = ord(match.group())
-    if o <= 1:
-        return "\x01" + chr(o + 1)
-    if o == 0xD7FF:
-        return "\ud7ff\x01"
-    return "\ud7ff" + chr(o - 0xD800 + 2)
 
 
 def _unescape(match: re.Match[str]) -> str:
@@ -116,7 +101,7 @@ def _unescape(match: re.Match[str]) -> str:
 
 def pg_key(value: str) -> str:
     """A key (tenant id, aggregate id) as stored: reversible with `pg_unkey`."""
-    return _SPECIAL.sub(_escape, value) if _SPECIAL.search(value) else value
+    return escape_text(value, NUL_OR_UTF8_UNSAFE)
 
 
 def pg_unkey(value: str) -> str:

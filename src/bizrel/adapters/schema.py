@@ -9,6 +9,7 @@ dialect is generated from these declarations; migrations are versioned and recor
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -20,6 +21,7 @@ __all__ = [
     "ChildTable",
     "Column",
     "Migration",
+    "escape_text",
     "portable_value",
 ]
 
@@ -67,6 +69,32 @@ class Migration:
     statements: Mapping[str, tuple[str, ...]] = field(factory=dict)
 
 
+# -- text every database can store ------------------------------------------------------------
+#
+# UTF-8 text (SQLite) cannot hold lone surrogates, which JSON input can carry ("\ud800"), and
+# PostgreSQL text cannot hold NUL either. Indexed text is written in a prefix-free code that keeps
+# code point order, so filters stay exact and ORDER BY agrees on every adapter:
+#   U+0000 -> U+0001 U+0001 and U+0001 -> U+0001 U+0002 (PostgreSQL only),
+#   U+D7FF -> U+D7FF U+0001 and surrogate s -> U+D7FF chr(s - 0xD800 + 2); the rest unchanged.
+
+UTF8_UNSAFE = re.compile("[\ud7ff-\udfff]")
+NUL_OR_UTF8_UNSAFE = re.compile("[\x00\x01\ud7ff-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    o = ord(match.group())
+    if o <= 1:
+        return "\x01" + chr(o + 1)
+    if o == 0xD7FF:
+        return "\ud7ff\x01"
+    return "\ud7ff" + chr(o - 0xD800 + 2)
+
+
+def escape_text(value: str, unsafe: re.Pattern[str] = UTF8_UNSAFE) -> str:
+    """`value` in the order-preserving code above (unchanged when nothing in it is unsafe)."""
+    return unsafe.sub(_escape, value) if unsafe.search(value) else value
+
+
 def portable_value(value: Any) -> Any:
     """A value as the memory and SQLite adapters store and compare it.
 
@@ -74,7 +102,9 @@ def portable_value(value: Any) -> Any:
     order.
     """
     kind = type(value)
-    if kind is str or kind is int or value is None:
+    if kind is str:
+        return value if value.isascii() else escape_text(value)
+    if kind is int or value is None:
         return value
     if kind is datetime:
         if value.tzinfo is not UTC:
