@@ -148,11 +148,37 @@ def _keyed(row: Row) -> Row:
     return row if key == row.id else evolve(row, id=key)
 
 
+class _OneTrip:
+    """A cursor whose executemany of a single row is one round trip (psycopg pipelines otherwise)."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Any:
+        return self._cursor.execute(sql, params)
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]], /) -> Any:
+        if len(params) == 1:
+            return self._cursor.execute(sql, params[0])
+        return self._cursor.executemany(sql, params)
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+
 class PostgresTransaction(SqlTransaction):
     """The shared SQL transaction with PostgreSQL keys, error codes and the tenant setting."""
 
     def __init__(self, backend: PostgresBackend, conn: psycopg.Connection[Any]) -> None:
-        super().__init__(DIALECT, conn.cursor(), _nothing, self._end)
+        self._raw = conn.cursor()
+        super().__init__(DIALECT, _OneTrip(self._raw), _nothing, self._end)
         self._backend = backend
         self._conn: psycopg.Connection[Any] | None = conn
         self._tenant: str | None = None
@@ -160,7 +186,7 @@ class PostgresTransaction(SqlTransaction):
     def cursor(self, tenant_id: str) -> psycopg.Cursor[Any]:
         """This transaction's cursor, scoped to the tenant (for COPY)."""
         self._scope(tenant_id)
-        return cast("psycopg.Cursor[Any]", self._cur)
+        return self._raw
 
     def _scope(self, tenant_id: str) -> str:
         key = pg_key(tenant_id)

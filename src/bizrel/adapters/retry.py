@@ -28,14 +28,15 @@ def retrying(
     *,
     attempts: int = 5,
     backoff: float = 0.002,
+    max_backoff: float = 0.05,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
     on_conflict: Callable[[ConcurrencyConflict, int], None] | None = None,
 ) -> T:
     """Run `fn(uow)` in a fresh unit of work and commit; on ConcurrencyConflict start over.
 
-    At most `attempts` runs; between them a jittered exponential pause (`backoff` seconds times
-    a random factor in [0, 2**attempt)) lets the winner finish. `on_conflict(error, attempt)` is
+    At most `attempts` runs; between them a pause drawn uniformly from [0, min(max_backoff,
+    backoff * 2**attempt)) seconds ("full jitter") lets the winner finish. `on_conflict(error, attempt)` is
     told about every conflict; the last one is raised when attempts run out. Works on every store.
     """
     if not isinstance(attempts, int) or attempts < 1:
@@ -54,4 +55,4 @@ def retrying(
                 on_conflict(conflict, attempt)
             if attempt >= attempts:
                 raise
-            sleep(backoff * jitter.uniform(0, 2**attempt))
+            sleep(jitter.uniform(0, min(max_backoff, backoff * 2**attempt)))
