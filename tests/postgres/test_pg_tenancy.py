@@ -16,20 +16,23 @@ from bizrel.adapters.postgres import tenant_tables
 from bizrel.core.errors import NotFound, ValidationError
 from bizrel.sales import services
 
+NOT_TENANT_TABLES = ("schema_version",)  # bizrel's metadata; shared lookup tables would be listed here
+
 KEYS = """
 SELECT c.relname, ic.relname, i.indisprimary, i.indisunique, a.attname
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_class ic ON ic.oid = i.indexrelid
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
-WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname <> 'schema_version'
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname <> ALL(%s)
 """
 
 
 def tables_of(conn: psycopg.Connection) -> set[str]:  # type: ignore[type-arg]
     rows = conn.execute(
         "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' "
-        "AND relname <> 'schema_version'"
+        "AND relname <> ALL(%s)",
+        (list(NOT_TENANT_TABLES),),
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -38,7 +41,7 @@ def test_every_key_and_unique_index_starts_with_tenant_id(pg_url: str) -> None:
     with psycopg.connect(pg_url) as conn:
         tables = tables_of(conn)
         assert tables == set(tenant_tables())  # no table escapes the checks below
-        keys = conn.execute(KEYS).fetchall()
+        keys = conn.execute(KEYS, (list(NOT_TENANT_TABLES),)).fetchall()
         primary = {table for table, _, is_primary, _, _ in keys if is_primary}
         assert primary == tables, "every table needs a primary key"
         wrong = [(t, index) for t, index, is_primary, is_unique, first in keys
@@ -76,7 +79,8 @@ def test_row_level_security_is_enforced_on_every_table(rls_owner_url: str) -> No
             "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid "
             "AND p.polqual IS NOT NULL AND p.polwithcheck IS NOT NULL) "
             "FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' "
-            "AND c.relname <> 'schema_version'"
+            "AND c.relname <> ALL(%s)",
+            (list(NOT_TENANT_TABLES),),
         ).fetchall()
     assert {r[0] for r in rows} == set(tenant_tables())
     assert all(enabled and forced and policies >= 1 for _, enabled, forced, policies in rows)
