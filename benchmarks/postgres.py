@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,43 +39,12 @@ from bizrel.adapters.postgres import bulk_load, pg_value
 from bizrel.adapters.schema import AggregateTable, Column, table_ddl
 from bizrel.adapters.tables import OPPORTUNITIES
 from bizrel.adapters.unit_of_work import encode_body, outbox_record
-from bizrel.core import FixedClock, Money, TenantId
+from bizrel.core import FixedClock, Money
 from bizrel.core.aggregate import Aggregate
-from bizrel.sales import Opportunity, Pipeline, Stage
-
-TENANT = TenantId("bench")
-START = datetime(2025, 1, 1, tzinfo=UTC)
-
+from bizrel.sales import Opportunity
+from sqlite_persist import START, TENANT, build  # the same 100,000 opportunities as the SQLite benchmark
 
 # -- data ------------------------------------------------------------------------------------------
-
-
-def build(n: int) -> tuple[Pipeline, list[Opportunity]]:
-    pipeline = Pipeline(
-        tenant_id=TENANT,
-        id="p",
-        name="New",
-        stages=tuple(Stage(name, p) for name, p in [("A", "0.1"), ("B", "0.3"), ("C", "0.6"), ("D", "0.8")]),
-    )
-    opps = []
-    for i in range(n):
-        at = START + timedelta(minutes=i)
-        opp = Opportunity.open(
-            tenant_id=TENANT,
-            id=f"o{i:07d}",
-            pipeline=pipeline,
-            owner_id=f"rep{i % 50}",
-            account_name=f"Account {i % 5000}",
-            amount=Money.from_minor(10_000 + i, "USD"),
-            expected_close=date(2026, 6, 30),
-            at=at,
-        )
-        for k, stage in enumerate(pipeline.stages[1 : 1 + i % 4], 1):
-            opp.advance(pipeline, stage.name, at + timedelta(days=k))
-        if i % 3 == 0:
-            opp.win(at + timedelta(days=10))
-        opps.append(opp)
-    return pipeline, opps
 
 
 @define(kw_only=True)
