@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bizrel.adapters.postgres import pg_key, pg_text, pg_unkey
+from bizrel.adapters.postgres import pg_key, pg_text, pg_unkey, pg_value
 from bizrel.adapters.schema import escape_text, portable_value
+from bizrel.core.errors import ValidationError
+from bizrel.sales import OpportunityStatus
 
 ANY_CHAR = st.characters(exclude_categories=())  # surrogates and controls included
 SPECIAL = st.sampled_from(
@@ -35,7 +41,7 @@ def test_keys_round_trip_and_are_storable(value: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(TEXT, TEXT)
 def test_the_code_keeps_code_point_order_and_equality(a: str, b: str) -> None:
-    for code in (pg_key, pg_text, escape_text, portable_value):
+    for code in (pg_key, pg_text, pg_value, escape_text, portable_value):
         x, y = code(a), code(b)
         assert (x < y) == (a < b)
         assert (x == y) == (a == b)
@@ -54,3 +60,15 @@ def test_plain_text_is_stored_as_is() -> None:
     for value in ("Acme", "Société Générale", "株式会社", "O'Brien; --", "\u202eevil"):
         assert pg_key(value) == value
         assert portable_value(value) == value
+
+
+def test_values_are_typed_for_postgresql() -> None:
+    berlin = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert pg_value(berlin) == berlin
+    assert pg_value(berlin).tzinfo is UTC
+    assert pg_value(OpportunityStatus.WON) == "won"
+    assert pg_value(True) is True
+    assert pg_value(date(2026, 1, 2)) == date(2026, 1, 2)
+    assert pg_value(10**30) == 10**30
+    with pytest.raises(ValidationError):
+        pg_value(datetime(2026, 3, 2))

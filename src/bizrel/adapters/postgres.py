@@ -124,14 +124,19 @@ def pg_text(value: str) -> str:
 
 def pg_value(value: Any) -> Any:
     """A column or filter value as PostgreSQL compares it (the Store's `normalize` for this adapter)."""
+    kind = type(value)
+    if kind is int or value is None:
+        return value
+    if kind is str:
+        return value if len(value) <= _MAX_INDEXED and not NUL_OR_UTF8_UNSAFE.search(value) else pg_text(value)
     if isinstance(value, enum.Enum):
-        value = value.value
-    if isinstance(value, str):
-        return pg_text(value)
+        return pg_value(value.value)
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValidationError("value", value, "datetimes must be timezone-aware")
-        return value.astimezone(UTC)
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
+    if isinstance(value, str):
+        return pg_text(value)
     return value
 
 
