@@ -6,6 +6,24 @@ Needs the `test` extra (pytest, hypothesis). A third-party adapter proves itself
 
 from bizrel.testing.contracts import StoreContract
 from bizrel.testing.fakes import EventSpy
-from bizrel.testing.strategies import aware_datetimes, currencies, money, opportunities
+from bizrel.testing.strategies import (
+    aware_datetimes,
+    currencies,
+    hostile_ids,
+    hostile_texts,
+    instances,
+    money,
+    opportunities,
+)
 
-__all__ = ["EventSpy", "StoreContract", "aware_datetimes", "currencies", "money", "opportunities"]
+__all__ = [
+    "EventSpy",
+    "StoreContract",
+    "aware_datetimes",
+    "currencies",
+    "hostile_ids",
+    "hostile_texts",
+    "instances",
+    "money",
+    "opportunities",
+]
