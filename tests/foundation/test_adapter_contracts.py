@@ -8,15 +8,15 @@ import pytest
 
 from bizrel.adapters import Store, open_store
 from bizrel.core.clock import Clock
-from bizrel.testing import StoreContract
+from bizrel.testing import PurchaseContract, StoreContract
 
 
-class TestMemoryStore(StoreContract):
+class TestMemoryStore(StoreContract, PurchaseContract):
     def open(self, clock: Clock) -> Store:
         return open_store("memory://", clock=clock)
 
 
-class TestSqliteStore(StoreContract):
+class TestSqliteStore(StoreContract, PurchaseContract):
     @pytest.fixture(autouse=True)
     def _tmp(self, tmp_path: Path) -> None:
         self.path = tmp_path / "store.db"

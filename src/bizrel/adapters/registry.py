@@ -7,16 +7,33 @@ Version ranges are reserved per area so that work on different contexts never co
 
 from __future__ import annotations
 
-from bizrel.adapters import tables
+from bizrel.adapters import tables, tables_customer_analytics, tables_performance, tables_purchases
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
     # foundation
     Migration(1, "outbox, pipelines and opportunities", tables=(tables.PIPELINES, tables.OPPORTUNITIES)),
+    Migration(2, "purchases", tables=(tables_purchases.PURCHASES,)),
     # customer management (10-19)
+    # customer analytics (15-19)
+    Migration(
+        15,
+        "surveys and survey responses",
+        tables=(tables_customer_analytics.SURVEYS, tables_customer_analytics.SURVEY_RESPONSES),
+    ),
+    Migration(
+        16,
+        "segment definitions and membership snapshots",
+        tables=(tables_customer_analytics.SEGMENT_DEFINITIONS, tables_customer_analytics.SEGMENT_SNAPSHOTS),
+    ),
     # loyalty (20-29)
     # sales process (30-39)
     # sales performance (40-49)
+    Migration(
+        40,
+        "sales performance: organisations, targets, commission plans and statements, contracts",
+        tables=tables_performance.ALL,
+    ),
     # bridge (50-59)
     # security (60-69)
 )

@@ -39,6 +39,8 @@ BUSY_TIMEOUT_S = 30.0
 
 
 class SqliteBackend:
+    dialect_name = "sqlite"
+
     def __init__(self, path: str | None) -> None:
         self._temporary = path is None
         if path is None:
@@ -112,6 +114,18 @@ class SqliteBackend:
             self._release(conn)
 
         return SqlTransaction(DIALECT, cursor, begin_write, finish)
+
+    def read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        """Run a read-only query (analytics push-down) on a connection of the pool."""
+        conn = self._acquire()
+        try:
+            conn.execute("BEGIN")  # one consistent snapshot for the whole query
+            try:
+                return conn.execute(sql, params).fetchall()
+            finally:
+                conn.execute("ROLLBACK")
+        finally:
+            self._release(conn)
 
     # -- outbox dispatch ------------------------------------------------------------------------
 

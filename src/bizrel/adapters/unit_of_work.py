@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables
+from bizrel.adapters import tables, tables_customer_analytics, tables_performance, tables_purchases
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -23,7 +23,18 @@ from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
-from bizrel.sales import Opportunity, Pipeline
+from bizrel.customer import SegmentDefinition, SegmentSnapshot, Survey, SurveyResponse
+from bizrel.customer.purchases import Purchase
+from bizrel.sales import (
+    CommissionAdjustment,
+    CommissionPlan,
+    CommissionStatement,
+    Contract,
+    Opportunity,
+    Pipeline,
+    SalesOrganisation,
+    Target,
+)
 
 if TYPE_CHECKING:
     from bizrel.adapters.store import Store
@@ -263,12 +274,60 @@ class StoreUnitOfWork:
     def opportunities(self) -> TableRepository[Opportunity]:
         return self.repository(tables.OPPORTUNITIES)
 
+    # -- purchases --
+
+    @property
+    def purchases(self) -> TableRepository[Purchase]:
+        return self.repository(tables_purchases.PURCHASES)
+
     # -- customer management --
+
+    # customer analytics
+
+    @property
+    def surveys(self) -> TableRepository[Survey]:
+        return self.repository(tables_customer_analytics.SURVEYS)
+
+    @property
+    def survey_responses(self) -> TableRepository[SurveyResponse]:
+        return self.repository(tables_customer_analytics.SURVEY_RESPONSES)
+
+    @property
+    def segments(self) -> TableRepository[SegmentDefinition]:
+        return self.repository(tables_customer_analytics.SEGMENT_DEFINITIONS)
+
+    @property
+    def segment_snapshots(self) -> TableRepository[SegmentSnapshot]:
+        return self.repository(tables_customer_analytics.SEGMENT_SNAPSHOTS)
 
     # -- loyalty --
 
     # -- sales process --
 
     # -- sales performance --
+
+    @property
+    def organisations(self) -> TableRepository[SalesOrganisation]:
+        return self.repository(tables_performance.ORGANISATIONS)
+
+    @property
+    def targets(self) -> TableRepository[Target]:
+        return self.repository(tables_performance.TARGETS)
+
+    @property
+    def commission_plans(self) -> TableRepository[CommissionPlan]:
+        return self.repository(tables_performance.COMMISSION_PLANS)
+
+    @property
+    def commission_statements(self) -> TableRepository[CommissionStatement]:
+        return self.repository(tables_performance.COMMISSION_STATEMENTS)
+
+    @property
+    def commission_adjustments(self) -> TableRepository[CommissionAdjustment]:
+        return self.repository(tables_performance.COMMISSION_ADJUSTMENTS)
+
+    @property
+    def contracts(self) -> TableRepository[Contract]:
+        return self.repository(tables_performance.CONTRACTS)
 
     # -- bridge --

@@ -15,7 +15,7 @@ from typing import TextIO
 from attrs import define
 
 from bizrel.adapters import Store, open_store
-from bizrel.cli import demo_sales
+from bizrel.cli import demo_performance, demo_sales
 from bizrel.core.clock import FixedClock
 from bizrel.core.errors import BizrelError
 
@@ -51,6 +51,7 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     # sales process
     ("sales", demo_sales.run),
     # sales performance
+    ("performance", demo_performance.run),
     # customer management
     # loyalty
     # bridge

@@ -4,7 +4,7 @@ Needs the `test` extra (pytest, hypothesis). A third-party adapter proves itself
 `StoreContract` (and the per-area contracts) in a test module and implementing `open`.
 """
 
-from bizrel.testing.contracts import StoreContract
+from bizrel.testing.contracts import PurchaseContract, StoreContract
 from bizrel.testing.fakes import EventSpy
 from bizrel.testing.strategies import (
     aware_datetimes,
@@ -18,6 +18,7 @@ from bizrel.testing.strategies import (
 
 __all__ = [
     "EventSpy",
+    "PurchaseContract",
     "StoreContract",
     "aware_datetimes",
     "currencies",

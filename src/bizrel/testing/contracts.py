@@ -27,6 +27,7 @@ from bizrel.core.errors import ConcurrencyConflict, NotFound, ValidationError
 from bizrel.core.ids import TenantId
 from bizrel.core.money import Money
 from bizrel.core.uow import ge, gt, lt, ne, one_of
+from bizrel.customer.purchases import record_purchase
 from bizrel.sales import (
     Opportunity,
     OpportunityOpened,
@@ -41,7 +42,7 @@ from bizrel.sales import (
 from bizrel.testing.fakes import EventSpy
 from bizrel.testing.strategies import opportunities, pipelines
 
-__all__ = ["StoreContract"]
+__all__ = ["PurchaseContract", "StoreContract"]
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _tenants = itertools.count()
@@ -289,3 +290,42 @@ class StoreContract(abc.ABC):
         with again, again.unit_of_work(tenant) as uow:
             assert uow.opportunities.count() == 3
             assert uow.opportunities.get("o2").amount == Money(300, "USD")
+
+
+class PurchaseContract(abc.ABC):
+    """Purchases persist exactly, filter by customer and time, and refuse the future."""
+
+    @abc.abstractmethod
+    def open(self, clock: Clock) -> Store: ...
+
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        store = self.open(FixedClock(START))
+        yield store
+        store.close()
+
+    def test_purchases_round_trip_and_filter(self, store: Store) -> None:
+        tenant = fresh_tenant()
+        with store.unit_of_work(tenant) as uow:
+            for i in range(4):
+                record_purchase(
+                    uow,
+                    id=f"p{i}",
+                    customer_id=f"c{i % 2}",
+                    amount=Money(f"{i}.05", "EUR"),
+                    occurred_at=START - timedelta(days=10 - i),
+                )
+            uow.commit()
+        with store.unit_of_work(tenant) as uow:
+            assert [p.id for p in uow.purchases.list(customer_id="c1")] == ["p1", "p3"]
+            assert uow.purchases.count(occurred_at=ge(START - timedelta(days=8))) == 2
+            assert uow.purchases.get("p3").amount == Money("3.05", "EUR")
+
+    def test_a_purchase_in_the_future_is_refused_and_nothing_is_written(self, store: Store) -> None:
+        tenant = fresh_tenant()
+        with pytest.raises(ValidationError) as err, store.unit_of_work(tenant) as uow:
+            record_purchase(uow, customer_id="c", amount=Money(1, "USD"), occurred_at=START + timedelta(seconds=1))
+            uow.commit()
+        assert err.value.field == "occurred_at"
+        with store.unit_of_work(tenant) as uow:
+            assert uow.purchases.count() == 0

@@ -1,0 +1,100 @@
+"""Columnar inputs (pandas, polars, Arrow, Parquet or CSV files) as a DuckDB relation `tx`.
+
+Column names follow the reference records: `customer_id`, `occurred_at` (timezone-aware),
+`currency`, and either `amount_minor` (integer minor units) or `amount` (a DECIMAL column). A float
+amount column is refused, because binary floats are not exact money, unless the caller opts in to
+rounding floats half-even to the currency's minor unit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+from bizrel.core.currencies import MINOR_UNITS
+from bizrel.core.errors import CurrencyMismatch, MissingExtra, ValidationError
+
+__all__ = ["connect", "is_columnar", "load_transactions"]
+
+_FRAME_MODULES = ("pandas", "polars", "pyarrow")
+_INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+
+
+def is_columnar(data: object) -> bool:
+    """A DataFrame, an Arrow table or a file path (the inputs the engine serves)."""
+    if isinstance(data, str | os.PathLike):
+        return True
+    return type(data).__module__.split(".")[0] in _FRAME_MODULES
+
+
+def connect() -> Any:
+    try:
+        duckdb = importlib.import_module("duckdb")
+    except ImportError:
+        raise MissingExtra("the columnar analytics engine", "analytics") from None
+    return duckdb.connect()
+
+
+def _source(con: Any, data: object) -> None:
+    if isinstance(data, str | os.PathLike):
+        path = os.fspath(data)
+        if not os.path.exists(path):
+            raise ValidationError("data", path, "no such file")
+        reader = con.read_parquet if path.endswith((".parquet", ".pq")) else con.read_csv
+        reader(path).create_view("src")
+    else:
+        con.register("src", data)
+
+
+def load_transactions(con: Any, data: object, *, allow_float_amounts: bool = False) -> tuple[str | None, int]:
+    """Create the view `tx`; returns the single currency (None when empty) and its minor units."""
+    _source(con, data)
+    types = {name: str(kind).upper() for name, kind, *_ in con.execute("DESCRIBE src").fetchall()}
+    for required in ("customer_id", "occurred_at", "currency"):
+        if required not in types:
+            raise ValidationError(required, sorted(types), f"the input needs a {required!r} column")
+    if types["occurred_at"] != "TIMESTAMP WITH TIME ZONE":
+        raise ValidationError(
+            "occurred_at", types["occurred_at"], "needs timezone-aware timestamps (e.g. pandas tz_localize('UTC'))"
+        )
+    currencies = [row[0] for row in con.execute("SELECT DISTINCT currency FROM src ORDER BY 1 LIMIT 2").fetchall()]
+    if len(currencies) > 1:
+        raise CurrencyMismatch("currency", str(currencies[0]), str(currencies[1]))
+    currency = currencies[0] if currencies else None
+    if currency is not None and currency not in MINOR_UNITS:
+        raise ValidationError("currency", currency, "not an active ISO 4217 code")
+    exponent = MINOR_UNITS.get(currency or "", 2)
+    con.execute(
+        "CREATE TEMP VIEW tx AS SELECT CAST(customer_id AS VARCHAR) AS customer_id, occurred_at, "
+        f"{_amount_minor(con, types, exponent, allow_float_amounts)} AS amount_minor, currency FROM src"
+    )
+    return currency, exponent
+
+
+def _amount_minor(con: Any, types: dict[str, str], exponent: int, allow_float: bool) -> str:
+    if "amount_minor" in types:
+        if types["amount_minor"] not in _INTEGER:
+            raise ValidationError("amount_minor", types["amount_minor"], "amount_minor must be an integer column")
+        return "CAST(amount_minor AS BIGINT)"
+    if "amount" not in types:
+        raise ValidationError("amount", sorted(types), "the input needs an 'amount' or 'amount_minor' column")
+    kind = types["amount"]
+    scale = 10**exponent
+    if kind in ("DOUBLE", "FLOAT", "REAL"):
+        if not allow_float:
+            raise ValidationError(
+                "amount",
+                kind,
+                "floats are not exact money: pass integer minor units as 'amount_minor', a Decimal column, "
+                "or allow_float_amounts=True to round half-even to the currency's minor unit",
+            )
+        return f"CAST(round_even(amount * {scale}, 0) AS BIGINT)"
+    if kind.startswith("DECIMAL") or kind in _INTEGER:
+        inexact = con.execute(
+            f"SELECT amount FROM src WHERE amount * {scale} <> CAST(amount * {scale} AS HUGEINT) LIMIT 1"
+        ).fetchall()
+        if inexact:
+            raise ValidationError("amount", inexact[0][0], f"more decimal places than the currency's {exponent}")
+        return f"CAST(amount * {scale} AS BIGINT)"
+    raise ValidationError("amount", kind, "amount must be a DECIMAL or integer column (or amount_minor)")

@@ -1,0 +1,64 @@
+"""Push-down: run an analytic's SQL inside the database a Store writes to, tenant-scoped.
+
+The stored tables become the relations the SQL formulations expect (`tx` for purchases), so the
+database aggregates and only per-customer results come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from attrs import define
+
+from bizrel.adapters import Store
+from bizrel.analytics.dialect import POSTGRES, SQLITE, Dialect
+from bizrel.core.errors import CurrencyMismatch, ValidationError
+
+__all__ = ["PushdownSession", "pushdown"]
+
+
+@define
+class PushdownSession:
+    dialect: Dialect
+    tenant_id: str
+    _read: Any
+    _normalize: Any
+
+    def _tx(self) -> str:
+        return (
+            "tx AS (SELECT customer_id, occurred_at, amount_minor, currency FROM purchases "
+            f"WHERE tenant_id = {self.dialect.param})"
+        )
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run `sql` (starting WITH ...) with `tx` bound to this tenant's purchases."""
+        text = sql.strip()
+        assert text.startswith("WITH ")
+        rows: list[tuple[Any, ...]] = self._read(f"WITH {self._tx()}, {text[5:]}", (self.tenant_id,))
+        return rows
+
+    def single_currency(self) -> str | None:
+        rows = self.query("WITH c AS (SELECT DISTINCT currency FROM tx) SELECT currency FROM c ORDER BY 1 LIMIT 2")
+        if len(rows) > 1:
+            raise CurrencyMismatch("currency", str(rows[0][0]), str(rows[1][0]))
+        return str(rows[0][0]) if rows else None
+
+    def check_after(self, as_of: datetime) -> None:
+        rows: list[tuple[Any, ...]] = self._read(
+            f"WITH {self._tx()} SELECT MAX(occurred_at) FROM tx WHERE occurred_at > {self.dialect.param}",
+            (self.tenant_id, self._normalize(as_of)),
+        )
+        if rows and rows[0][0] is not None:
+            raise ValidationError("occurred_at", rows[0][0], f"a purchase is after as_of {as_of.isoformat()}")
+
+
+@contextmanager
+def pushdown(store: Store, tenant_id: str) -> Iterator[PushdownSession]:
+    read = getattr(store.backend, "read", None)
+    dialect_name = getattr(store.backend, "dialect_name", None)
+    if read is None or dialect_name not in ("sqlite", "postgres"):
+        raise ValidationError("store", store.url, "push-down needs a SQL store (sqlite:// or postgresql://)")
+    yield PushdownSession(SQLITE if dialect_name == "sqlite" else POSTGRES, tenant_id, read, store.normalize)

@@ -1,0 +1,224 @@
+"""RFM over any input: the pure-Python reference for iterables, DuckDB for columnar data, and SQL
+push-down for purchases stored by bizrel's SQLite or PostgreSQL adapters. All three return the
+same RfmSummary, and the property tests prove they agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from fractions import Fraction
+from typing import Any, Literal
+
+from bizrel.adapters import Store
+from bizrel.analytics.columnar import connect, is_columnar, load_transactions
+from bizrel.analytics.dialect import DUCKDB, Dialect
+from bizrel.analytics.pushdown import pushdown
+from bizrel.analytics.rfm_sql import MAX_PURCHASES_PER_CUSTOMER, rfm_query
+from bizrel.core.clock import aware
+from bizrel.core.errors import ValidationError
+from bizrel.core.money import Currency, Money
+from bizrel.customer import segmentation
+from bizrel.customer.segmentation import RfmRow, RfmSummary, quantile_scores, rfm_segment
+
+__all__ = ["rfm_frame", "rfm_summary"]
+
+Convention = Literal["classic", "lifetimes"]
+
+
+def _zone_name(tz: tzinfo) -> str:
+    if tz is UTC:
+        return "UTC"
+    key = getattr(tz, "key", None)
+    if not isinstance(key, str):
+        raise ValidationError("tz", tz, "SQL paths need a zoneinfo.ZoneInfo time zone or UTC")
+    return key
+
+
+def _check(convention: str, monetary: str, freq: str) -> None:
+    if convention not in ("classic", "lifetimes"):
+        raise ValidationError("convention", convention, "expected 'classic' or 'lifetimes'")
+    if monetary not in ("total", "mean"):
+        raise ValidationError("monetary", monetary, "expected 'total' or 'mean'")
+    if freq not in ("D", "W"):
+        raise ValidationError("freq", freq, "expected 'D' (days) or 'W' (ISO weeks)")
+
+
+def _as_of_index(as_of: datetime, tz: tzinfo, convention: str, freq: str) -> int:
+    """The period index of as_of: its day ordinal, or its ISO week index for weekly lifetimes."""
+    day = as_of.astimezone(tz).toordinal()
+    return (day - 1) // 7 if convention == "lifetimes" and freq == "W" else day
+
+
+def rfm_summary(
+    data: object,
+    *,
+    as_of: datetime,
+    convention: Convention = "classic",
+    monetary: Literal["total", "mean"] = "total",
+    freq: Literal["D", "W"] = "D",
+    tz: tzinfo = UTC,
+    scored: bool = True,
+    tenant_id: str | None = None,
+    allow_float_amounts: bool = False,
+) -> RfmSummary:
+    """bizrel.customer.rfm_summary for any input.
+
+    `data` is an iterable of transaction records (the reference path), a pandas/polars DataFrame,
+    an Arrow table or a Parquet/CSV path (the DuckDB engine), or a Store with `tenant_id` (SQL
+    push-down over its stored purchases, no rows pulled into Python).
+    """
+    if isinstance(data, Store):
+        if tenant_id is None:
+            raise ValidationError("tenant_id", None, "push-down over a store needs the tenant")
+        return _sql_summary(
+            data,
+            None,
+            as_of=as_of,
+            convention=convention,
+            monetary=monetary,
+            freq=freq,
+            tz=tz,
+            scored=scored,
+            tenant_id=tenant_id,
+        )
+    if is_columnar(data):
+        return _sql_summary(
+            None,
+            data,
+            as_of=as_of,
+            convention=convention,
+            monetary=monetary,
+            freq=freq,
+            tz=tz,
+            scored=scored,
+            allow_float_amounts=allow_float_amounts,
+        )
+    return segmentation.rfm_summary(
+        data,  # type: ignore[arg-type]
+        as_of=as_of,
+        convention=convention,
+        monetary=monetary,
+        freq=freq,
+        tz=tz,
+        scored=scored,
+    )
+
+
+def rfm_frame(
+    data: object,
+    *,
+    as_of: datetime,
+    convention: Convention = "classic",
+    monetary: Literal["total", "mean"] = "total",
+    freq: Literal["D", "W"] = "D",
+    tz: tzinfo = UTC,
+    allow_float_amounts: bool = False,
+) -> Any:
+    """The scored RFM table of a columnar input as an Arrow table, never leaving the engine.
+
+    Same figures as rfm_summary, with `monetary` in integer minor units: for notebooks that go on
+    in pandas or polars (`.to_pandas()`, `polars.from_arrow`) with millions of customers.
+    """
+    con = connect()
+    _check(convention, monetary, freq)
+    as_of = aware(as_of, "as_of")
+    load_transactions(con, data, allow_float_amounts=allow_float_amounts)
+    _validate(con, DUCKDB, as_of, monetary == "mean" or convention == "lifetimes")
+    sql = rfm_query(
+        DUCKDB,
+        convention=convention,
+        mean=monetary == "mean",
+        freq=freq,
+        tz=_zone_name(tz),
+        as_of_day=_as_of_index(as_of, tz, convention, freq),
+        scored=True,
+    )
+    return con.sql(sql).to_arrow_table()
+
+
+def _validate(con: Any, d: Dialect, as_of: datetime, ranks_means: bool, params: tuple[Any, ...] = ()) -> None:
+    row = con.execute(f"SELECT MAX(occurred_at) FROM tx WHERE occurred_at > {d.param}", (*params, as_of)).fetchall()[0]
+    if row[0] is not None:
+        raise ValidationError("occurred_at", row[0], f"a purchase is after as_of {as_of.isoformat()}")
+    if ranks_means:
+        busiest = con.execute("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM tx GROUP BY customer_id) c").fetchall()[0]
+        if busiest[0] is not None and busiest[0] > MAX_PURCHASES_PER_CUSTOMER:
+            raise ValidationError("frequency", busiest[0], "the SQL paths rank means exactly up to 10^6 purchases")
+
+
+def _sql_summary(
+    store: Store | None,
+    data: object,
+    *,
+    as_of: datetime,
+    convention: Convention,
+    monetary: str,
+    freq: str,
+    tz: tzinfo,
+    scored: bool,
+    tenant_id: str | None = None,
+    allow_float_amounts: bool = False,
+) -> RfmSummary:
+    _check(convention, monetary, freq)
+    as_of = aware(as_of, "as_of")
+    mean = monetary == "mean"
+    ranks_means = mean or convention == "lifetimes"
+    zone = _zone_name(tz)
+    as_of_day = _as_of_index(as_of, tz, convention, freq)
+    if store is None:
+        con = connect()
+        currency, _ = load_transactions(con, data, allow_float_amounts=allow_float_amounts)
+        _validate(con, DUCKDB, as_of, ranks_means)
+        sql = rfm_query(
+            DUCKDB, convention=convention, mean=mean, freq=freq, tz=zone, as_of_day=as_of_day, scored=scored
+        )
+        rows = con.execute(sql).fetchall()
+        return _summary(convention, as_of, currency, rows, scored)
+    assert tenant_id is not None
+    with pushdown(store, tenant_id) as session:
+        currency = session.single_currency()
+        session.check_after(as_of)
+        # SQLite integers are 64-bit: exact ranking of means is done on the aggregates in Python
+        rank_in_sql = scored and (session.dialect.name != "sqlite" or not ranks_means)
+        sql = rfm_query(
+            session.dialect,
+            convention=convention,
+            mean=mean,
+            freq=freq,
+            tz=zone,
+            as_of_day=as_of_day,
+            scored=rank_in_sql,
+        )
+        rows = session.query(sql)
+    if scored and not rank_in_sql:
+        return _score_in_python(convention, as_of, currency, rows)
+    return _summary(convention, as_of, currency, rows, scored)
+
+
+def _summary(
+    convention: Convention, as_of: datetime, currency: str | None, rows: list[tuple[Any, ...]], scored: bool
+) -> RfmSummary:
+    cur = Currency.of(currency) if currency is not None else None
+    out = []
+    for row in rows:
+        customer_id, recency, frequency, monetary, t = row[:5]
+        amount = Money.from_minor(int(monetary), cur) if cur is not None else Money.zero("USD")
+        scores = (int(row[8]), int(row[9]), int(row[10]), row[11]) if scored else (None, None, None, None)
+        out.append(RfmRow(customer_id, int(recency), int(frequency), amount, None if t is None else int(t), *scores))
+    return RfmSummary(convention, as_of, cur, tuple(out))
+
+
+def _score_in_python(
+    convention: Convention, as_of: datetime, currency: str | None, rows: list[tuple[Any, ...]]
+) -> RfmSummary:
+    """Scores ranked on the SQL aggregates with exact fractions (for 64-bit-only dialects)."""
+    r_measure = {row[0]: int(row[7]) for row in rows}
+    frequency = {row[0]: int(row[2]) for row in rows}
+    value = {row[0]: Fraction(int(row[5]), int(row[6])) if int(row[6]) else Fraction(0) for row in rows}
+    r_s = quantile_scores(r_measure, higher_is_better=False)
+    f_s = quantile_scores(frequency)
+    m_s = quantile_scores(value)
+    scored = [
+        (*row[:8], r_s[row[0]], f_s[row[0]], m_s[row[0]], rfm_segment(r_s[row[0]], f_s[row[0]], m_s[row[0]]))
+        for row in rows
+    ]
+    return _summary(convention, as_of, currency, scored, scored=True)

@@ -1,0 +1,629 @@
+"""Incentives (激励机制): commission plans, statements that explain every line, and clawbacks.
+
+A plan pays a rate on credited amounts (deals booked, or cash collected). Tiered plans set rates by
+attainment of the target: marginal (each slice of the credit is paid at the rate of the bracket it
+falls in) or retroactive (everything at the rate of the bracket finally reached). Accelerators
+multiply the rate above 100% attainment, decelerators below a floor; a cap limits the payout;
+bonuses add a rate for named products or for a window of dates.
+
+Money is rounded once: the exact sum of every line is rounded half-even to the minor unit and
+then allocated back over the lines by largest remainder, so the total equals the sum of the lines
+and never differs from the exact figure by more than half a minor unit (ERPNext #33681 rounded each
+line first and was a cent off).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from attrs import define, field, frozen
+
+from bizrel.core.aggregate import Aggregate
+from bizrel.core.clock import utc
+from bizrel.core.errors import CurrencyMismatch, ValidationError
+from bizrel.core.events import DomainEvent
+from bizrel.core.ids import TenantId, check_id
+from bizrel.core.money import EXACT, Currency, Money, allocate_minor, to_decimal
+from bizrel.core.numbers import ratio
+from bizrel.core.periods import Period
+from bizrel.core.report import html_table, text_table
+from bizrel.sales.attainment import field_of, pct, split_credit
+from bizrel.sales.targets import choice
+
+__all__ = [
+    "Bracket",
+    "ClawbackApplied",
+    "ClawbackReason",
+    "ClawbackRequested",
+    "CommissionAdjustment",
+    "CommissionPlan",
+    "CommissionStatement",
+    "Credit",
+    "Decelerator",
+    "LineKind",
+    "PayoutBasis",
+    "PeriodBonus",
+    "ProductBonus",
+    "StatementLine",
+    "TierMode",
+    "check_brackets",
+    "clawback_amount",
+    "commission_statement",
+    "credits_from_bookings",
+    "credits_from_payments",
+]
+
+
+class TierMode(enum.StrEnum):
+    FLAT = "flat"
+    MARGINAL = "marginal"
+    RETROACTIVE = "retroactive"
+
+
+class PayoutBasis(enum.StrEnum):
+    BOOKING = "booking"
+    COLLECTION = "collection"
+
+
+class LineKind(enum.StrEnum):
+    COMMISSION = "commission"
+    BONUS = "bonus"
+    CAP = "cap"
+    CLAWBACK = "clawback"
+
+
+def _rate(value: object, name: str) -> Decimal:
+    d = to_decimal(value, name)
+    if d < 0:
+        raise ValidationError(name, value, "cannot be negative")
+    return d
+
+
+def _bracket_lower(value: object) -> Decimal:
+    return _rate(value, "bracket.lower")
+
+
+def _bracket_upper_opt(value: object) -> Decimal | None:
+    return None if value is None else _rate(value, "bracket.upper")
+
+
+def _bracket_rate(value: object) -> Decimal:
+    return _rate(value, "bracket.rate")
+
+
+def _decelerator_floor(value: object) -> Decimal:
+    return _rate(value, "decelerator.floor")
+
+
+def _decelerator_factor(value: object) -> Decimal:
+    return _rate(value, "decelerator.factor")
+
+
+def _product_bonus_rate(value: object) -> Decimal:
+    return _rate(value, "product_bonus.rate")
+
+
+def _period_bonus_rate(value: object) -> Decimal:
+    return _rate(value, "period_bonus.rate")
+
+
+@frozen
+class Bracket:
+    """Attainment from `lower` (inclusive) to `upper` (exclusive; None: no limit) pays `rate`.
+
+    Attainments are fractions of the target: 1 is 100%.
+    """
+
+    lower: Decimal = field(converter=_bracket_lower)
+    upper: Decimal | None = field(converter=_bracket_upper_opt)
+    rate: Decimal = field(converter=_bracket_rate)
+
+    def __attrs_post_init__(self) -> None:
+        if self.upper is not None and self.upper <= self.lower:
+            raise ValidationError("bracket.upper", self.upper, f"must be above the lower bound {self.lower}")
+
+    @property
+    def label(self) -> str:
+        upper = "..." if self.upper is None else f"{(self.upper * 100).normalize():f}%"
+        return f"{(self.lower * 100).normalize():f}%-{upper}"
+
+    def contains(self, attainment: Fraction) -> bool:
+        return Fraction(self.lower) <= attainment and (self.upper is None or attainment < Fraction(self.upper))
+
+
+def check_brackets(brackets: Sequence[Bracket]) -> tuple[Bracket, ...]:
+    """Brackets must start at 0 and follow each other without gap or overlap, the last unbounded."""
+    items = tuple(brackets)
+    if not items:
+        raise ValidationError("brackets", items, "at least one bracket is needed")
+    if items[0].lower != 0:
+        raise ValidationError("brackets[0].lower", items[0].lower, "the first bracket starts at 0")
+    for i in range(1, len(items)):
+        previous, current = items[i - 1], items[i]
+        if previous.upper is None or current.lower < previous.upper:
+            raise ValidationError(f"brackets[{i}]", current.label, f"overlaps brackets[{i - 1}] {previous.label}")
+        if current.lower > previous.upper:
+            raise ValidationError(f"brackets[{i}]", current.label, f"leaves a gap after {previous.label}")
+    if items[-1].upper is not None:
+        raise ValidationError(f"brackets[{len(items) - 1}].upper", items[-1].upper, "the last bracket is unbounded")
+    return items
+
+
+@frozen
+class Decelerator:
+    """Below `floor` attainment the rate is multiplied by `factor` (between 0 and 1)."""
+
+    floor: Decimal = field(converter=_decelerator_floor)
+    factor: Decimal = field(converter=_decelerator_factor)
+
+    def __attrs_post_init__(self) -> None:
+        if self.factor > 1:
+            raise ValidationError("decelerator.factor", self.factor, "must be at most 1")
+
+
+@frozen
+class ProductBonus:
+    """An extra rate on credit for deals of a named product."""
+
+    product: str
+    rate: Decimal = field(converter=_product_bonus_rate)
+
+
+@frozen
+class PeriodBonus:
+    """An extra rate on credit dated in [start, end) (a SPIF)."""
+
+    start: date
+    end: date
+    rate: Decimal = field(converter=_period_bonus_rate)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValidationError("period_bonus.end", self.end, f"must be after {self.start}")
+
+
+@define(kw_only=True)
+class CommissionPlan(Aggregate):
+    name: str
+    currency: Currency
+    mode: TierMode
+    brackets: tuple[Bracket, ...]
+    payout_basis: PayoutBasis = PayoutBasis.BOOKING
+    accelerator: Decimal | None = None
+    decelerator: Decelerator | None = None
+    cap: Money | None = None
+    product_bonuses: tuple[ProductBonus, ...] = ()
+    period_bonuses: tuple[PeriodBonus, ...] = ()
+    clawback_days: int = 0
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        tenant_id: TenantId,
+        id: str,
+        name: str,
+        currency: str | Currency,
+        mode: TierMode | str = TierMode.FLAT,
+        rate: Decimal | str | int | None = None,
+        brackets: Sequence[Bracket] = (),
+        payout_basis: PayoutBasis | str = PayoutBasis.BOOKING,
+        accelerator: Decimal | str | int | None = None,
+        decelerator: Decelerator | None = None,
+        cap: Money | None = None,
+        product_bonuses: Sequence[ProductBonus] = (),
+        period_bonuses: Sequence[PeriodBonus] = (),
+        clawback_days: int = 0,
+    ) -> CommissionPlan:
+        """A plan: FLAT takes `rate`; MARGINAL and RETROACTIVE take `brackets`."""
+        check_id("id", id)
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError("name", name, "must be a non-empty str")
+        cur = Currency.of(currency)
+        mode = choice(TierMode, mode, "mode")
+        payout_basis = choice(PayoutBasis, payout_basis, "payout_basis")
+        if mode is TierMode.FLAT:
+            if rate is None or brackets:
+                raise ValidationError("rate", rate, "a flat plan takes one rate and no brackets")
+            checked: tuple[Bracket, ...] = (Bracket(0, None, rate),)
+        else:
+            if rate is not None:
+                raise ValidationError("rate", rate, "a tiered plan takes brackets, not one rate")
+            checked = check_brackets(brackets)
+        accel = None if accelerator is None else to_decimal(accelerator, "accelerator")
+        if accel is not None and accel < 1:
+            raise ValidationError("accelerator", accelerator, "must be at least 1")
+        if cap is not None:
+            if not isinstance(cap, Money) or cap.is_negative():
+                raise ValidationError("cap", cap, "expected non-negative Money")
+            if cap.currency is not cur:
+                raise CurrencyMismatch("cap", cur.code, cap.currency.code)
+        if isinstance(clawback_days, bool) or not isinstance(clawback_days, int) or clawback_days < 0:
+            raise ValidationError("clawback_days", clawback_days, "must be a whole number of days, at least 0")
+        return cls(
+            tenant_id=tenant_id,
+            id=id,
+            name=name,
+            currency=cur,
+            mode=mode,
+            brackets=checked,
+            payout_basis=payout_basis,
+            accelerator=accel,
+            decelerator=decelerator,
+            cap=cap,
+            product_bonuses=tuple(product_bonuses),
+            period_bonuses=tuple(period_bonuses),
+            clawback_days=clawback_days,
+        )
+
+    @property
+    def needs_target(self) -> bool:
+        return self.mode is not TierMode.FLAT or self.accelerator is not None or self.decelerator is not None
+
+    def _bracket_at(self, attainment: Fraction) -> Bracket:
+        return next(b for b in self.brackets if b.contains(attainment))
+
+    def _multiplier(self, attainment_from: Fraction, attainment_to: Fraction | None) -> Decimal:
+        """Accelerator or decelerator for a slice of attainment lying entirely on one side of the cut."""
+        m = Decimal(1)
+        if self.accelerator is not None and attainment_from >= 1:
+            m *= self.accelerator
+        if (
+            self.decelerator is not None
+            and attainment_to is not None
+            and attainment_to <= Fraction(self.decelerator.floor)
+        ):
+            m *= self.decelerator.factor
+        return m
+
+    def earnings(self, credits: Sequence[Credit], target: Money | None) -> list[_Earning]:
+        """Exact (unrounded) earnings per slice of credit, in minor units, in credit order."""
+        if not credits:
+            return []
+        if self.needs_target:
+            if target is None or not target.amount > 0:
+                raise ValidationError("target", target, f"plan {self.name!r} is tiered by attainment: needs a target")
+            if target.currency is not self.currency:
+                raise CurrencyMismatch("target", self.currency.code, target.currency.code)
+        if self.mode is TierMode.RETROACTIVE:
+            assert target is not None
+            return self._retroactive(credits, target.to_minor())
+        return self._marginal(credits, None if target is None else target.to_minor())
+
+    def _cuts(self, t: int) -> list[int]:
+        points = {round(Fraction(b.lower) * t) for b in self.brackets}
+        if self.accelerator is not None:
+            points.add(t)
+        if self.decelerator is not None:
+            points.add(round(Fraction(self.decelerator.floor) * t))
+        return sorted(points)
+
+    def _marginal(self, credits: Sequence[Credit], t: int | None) -> list[_Earning]:
+        out: list[_Earning] = []
+        if t is None:  # a flat plan without a target
+            b = self.brackets[0]
+            return [_Earning(c, c.amount.to_minor(), b.rate, b.label, LineKind.COMMISSION) for c in credits]
+        cuts = self._cuts(t)
+        position = 0
+        for c in credits:
+            start, end = position, position + c.amount.to_minor()
+            position = end
+            for i, low in enumerate(cuts):
+                high = cuts[i + 1] if i + 1 < len(cuts) else None
+                lo, hi = max(start, low), end if high is None else min(end, high)
+                if hi <= lo:
+                    continue
+                a_low = Fraction(low, t)
+                a_high = Fraction(high, t) if high is not None else None
+                bracket = self._bracket_at(a_low)
+                rate = EXACT.multiply(bracket.rate, self._multiplier(a_low, a_high))
+                out.append(_Earning(c, hi - lo, rate, bracket.label, LineKind.COMMISSION))
+        return out
+
+    def _retroactive(self, credits: Sequence[Credit], t: int) -> list[_Earning]:
+        reached = Fraction(sum(c.amount.to_minor() for c in credits), t)
+        bracket = self._bracket_at(reached)
+        m = Decimal(1)
+        if self.accelerator is not None and reached > 1:
+            m *= self.accelerator
+        if self.decelerator is not None and reached < Fraction(self.decelerator.floor):
+            m *= self.decelerator.factor
+        rate = EXACT.multiply(bracket.rate, m)
+        return [
+            _Earning(c, c.amount.to_minor(), rate, f"{bracket.label} (reached)", LineKind.COMMISSION) for c in credits
+        ]
+
+    def bonuses(self, credits: Sequence[Credit]) -> list[_Earning]:
+        out = []
+        for c in credits:
+            for pb in self.product_bonuses:
+                if c.product == pb.product:
+                    out.append(_Earning(c, c.amount.to_minor(), pb.rate, f"product {pb.product}", LineKind.BONUS))
+            for sb in self.period_bonuses:
+                if sb.start <= c.credited_on < sb.end:
+                    out.append(_Earning(c, c.amount.to_minor(), sb.rate, f"SPIF {sb.start}..{sb.end}", LineKind.BONUS))
+        return out
+
+
+@frozen
+class Credit:
+    """One amount credited to the rep: a deal booked (its share of it) or a payment collected."""
+
+    deal_id: str
+    credited_on: date
+    amount: Money
+    product: str | None = None
+
+
+@frozen
+class _Earning:
+    credit: Credit
+    base_minor: int
+    rate: Decimal
+    bracket: str
+    kind: LineKind
+
+    @property
+    def exact(self) -> Decimal:
+        return EXACT.multiply(Decimal(self.base_minor), self.rate)
+
+
+def _credit_day(record: Any, name: str) -> date | None:
+    value = field_of(record, name)
+    if value is None:
+        return None
+    return utc(value, name).date() if isinstance(value, datetime) else value
+
+
+def _rep_share(record: Any, rep_id: str) -> Money | None:
+    shares = field_of(record, "splits", None) or {field_of(record, "owner_id"): 1}
+    if rep_id not in shares:
+        return None
+    part = split_credit(field_of(record, "amount"), shares)[rep_id]
+    assert isinstance(part, Money)
+    return part
+
+
+def _credits(
+    rep_id: str, records: Iterable[Any], period: Period, *, when: str, deal: str, won_only: bool
+) -> list[Credit]:
+    out = []
+    for record in records:
+        if won_only and str(field_of(record, "status")) != "won":
+            continue
+        day = _credit_day(record, when)
+        share = _rep_share(record, rep_id)
+        if day is None or share is None or not period.contains(day):
+            continue
+        out.append(Credit(str(field_of(record, deal)), day, share, field_of(record, "product", None)))
+    return sorted(out, key=lambda c: (c.credited_on, c.deal_id))
+
+
+def credits_from_bookings(rep_id: str, opportunities: Iterable[Any], period: Period) -> list[Credit]:
+    """The rep's credit for deals won in the period (their share when a deal has `splits`)."""
+    return _credits(rep_id, opportunities, period, when="closed_at", deal="id", won_only=True)
+
+
+def credits_from_payments(rep_id: str, payments: Iterable[Any], period: Period) -> list[Credit]:
+    """The rep's credit for cash received in the period (records with deal_id, received_at, amount, owner_id)."""
+    return _credits(rep_id, payments, period, when="received_at", deal="deal_id", won_only=False)
+
+
+# -- statements ----------------------------------------------------------------------------------
+
+
+@frozen
+class StatementLine:
+    """One line of a statement: what it is for, on which base, at which rate and bracket."""
+
+    kind: LineKind
+    deal_id: str | None
+    credited_on: date | None
+    base: Money
+    rate: Decimal | None
+    bracket: str
+    amount: Money
+
+
+@define(kw_only=True)
+class CommissionAdjustment(Aggregate):
+    """A clawback waiting to be (or already) deducted in the statement of the period containing effective_on."""
+
+    rep_id: str
+    plan_id: str
+    deal_id: str
+    amount: Money
+    effective_on: date
+    reason: str
+    source_statement_id: str
+
+
+@define(kw_only=True)
+class CommissionStatement(Aggregate):
+    """What a rep earned under a plan in a period, line by line; total is the sum of the lines."""
+
+    rep_id: str
+    plan_id: str
+    period: Period
+    target: Money | None
+    credited: Money
+    attainment: Decimal | None
+    lines: list[StatementLine]
+    total: Money
+
+    def paid_by_deal(self) -> dict[str, Money]:
+        """Commission and bonuses per deal, after the cap (shared over deals in proportion)."""
+        earned: dict[str, int] = {}
+        for line in self.lines:
+            if line.kind in (LineKind.COMMISSION, LineKind.BONUS) and line.deal_id is not None:
+                earned[line.deal_id] = earned.get(line.deal_id, 0) + line.amount.to_minor()
+        cap = sum(line.amount.to_minor() for line in self.lines if line.kind is LineKind.CAP)
+        cur = self.total.currency
+        if cap and any(earned.values()):
+            kept = allocate_minor(sum(earned.values()) + cap, [Decimal(v) for v in earned.values()])
+            return {d: Money.from_minor(k, cur) for d, k in zip(earned, kept, strict=True)}
+        return {d: Money.from_minor(v, cur) for d, v in earned.items()}
+
+    def to_rows(self) -> list[dict[str, object]]:
+        return [
+            {
+                "kind": line.kind.value,
+                "deal_id": line.deal_id,
+                "credited_on": line.credited_on,
+                "base": line.base.amount,
+                "rate": line.rate,
+                "bracket": line.bracket,
+                "amount": line.amount.amount,
+                "currency": line.amount.currency.code,
+            }
+            for line in self.lines
+        ]
+
+    def _table(self) -> tuple[list[str], list[list[object]], str]:
+        rows: list[list[object]] = [
+            [
+                line.kind.value,
+                line.deal_id or "",
+                line.credited_on or "",
+                line.base.format(),
+                "" if line.rate is None else f"{(line.rate * 100).normalize():f}%",
+                line.bracket,
+                line.amount.format(),
+            ]
+            for line in self.lines
+        ]
+        rows.append(["total", "", "", "", "", "", self.total.format()])
+        target = "no target" if self.target is None else f"target {self.target.format()}"
+        title = (
+            f"Commission statement {self.rep_id} {self.period} ({self.plan_id}): credited {self.credited.format()}, "
+            f"{target}, attainment {pct(self.attainment)}"
+        )
+        return ["line", "deal", "date", "base", "rate", "bracket", "amount"], rows, title
+
+    def __str__(self) -> str:
+        return text_table(*self._table())
+
+    def _repr_html_(self) -> str:
+        return html_table(*self._table())
+
+
+def commission_statement(
+    plan: CommissionPlan,
+    rep_id: str,
+    period: Period,
+    credits: Sequence[Credit],
+    *,
+    target: Money | None = None,
+    adjustments: Sequence[CommissionAdjustment] = (),
+    id: str | None = None,
+) -> CommissionStatement:
+    """Compute a statement (pure: persisting it is the caller's choice)."""
+    check_id("rep_id", rep_id)
+    credits = sorted(credits, key=lambda c: (c.credited_on, c.deal_id))
+    for i, c in enumerate(credits):
+        if c.amount.currency is not plan.currency:
+            raise CurrencyMismatch(f"credits[{i}].amount", plan.currency.code, c.amount.currency.code)
+        if c.amount.is_negative():
+            raise ValidationError(f"credits[{i}].amount", c.amount, "credit cannot be negative")
+    earnings = plan.earnings(credits, target) + plan.bonuses(credits)
+    exact_total = sum((e.exact for e in earnings), Decimal(0))
+    total_minor = round(Fraction(exact_total))  # half-even, once
+    weights = [e.exact for e in earnings]
+    amounts = allocate_minor(total_minor, weights) if any(weights) else [0] * len(earnings)
+    cur = plan.currency
+    lines = [
+        StatementLine(
+            e.kind,
+            e.credit.deal_id,
+            e.credit.credited_on,
+            Money.from_minor(e.base_minor, cur),
+            e.rate,
+            e.bracket,
+            Money.from_minor(a, cur),
+        )
+        for e, a in zip(earnings, amounts, strict=True)
+    ]
+    if plan.cap is not None and total_minor > plan.cap.to_minor():
+        earned = Money.from_minor(total_minor, cur)
+        lines.append(
+            StatementLine(LineKind.CAP, None, None, earned, None, f"cap {plan.cap.format()}", plan.cap - earned)
+        )
+    for adj in adjustments:
+        if adj.rep_id != rep_id or adj.plan_id != plan.id or not period.contains(adj.effective_on):
+            raise ValidationError("adjustments", adj.id, f"does not belong to {rep_id}/{plan.id} in {period}")
+        lines.append(
+            StatementLine(LineKind.CLAWBACK, adj.deal_id, adj.effective_on, -adj.amount, None, adj.reason, adj.amount)
+        )
+    credited = Money.total((c.amount for c in credits), cur)
+    return CommissionStatement(
+        tenant_id=plan.tenant_id,
+        id=id or f"{plan.id}:{rep_id}:{period.label}",
+        rep_id=rep_id,
+        plan_id=plan.id,
+        period=period,
+        target=target,
+        credited=credited,
+        attainment=None if target is None else ratio(credited.to_minor(), target.to_minor()),
+        lines=lines,
+        total=Money.total((line.amount for line in lines), cur),
+    )
+
+
+# -- clawbacks -----------------------------------------------------------------------------------
+
+
+def _reason(value: str) -> ClawbackReason:
+    return choice(ClawbackReason, value, "reason")
+
+
+def _won_at(value: object) -> datetime:
+    return utc(value, "won_at")
+
+
+class ClawbackReason(enum.StrEnum):
+    REFUND = "refund"
+    CHURN = "churn"
+
+
+@frozen(kw_only=True)
+class ClawbackRequested(DomainEvent):
+    """Sent (by the bridge) when a deal's money goes back or its customer churns.
+
+    `refunded` is the part of `deal_amount` that was refunded (None: the whole deal is clawed
+    back, as for churn). `won_at` starts the plan's clawback window.
+    """
+
+    deal_id: str
+    reason: ClawbackReason = field(converter=_reason)
+    won_at: datetime = field(converter=_won_at)
+    refunded: Money | None = None
+    deal_amount: Money | None = None
+
+
+@frozen(kw_only=True)
+class ClawbackApplied(DomainEvent):
+    adjustment_id: str
+    rep_id: str
+    deal_id: str
+    amount: Money
+
+
+def clawback_amount(paid: Money, request: ClawbackRequested) -> Money:
+    """The negative adjustment for a deal: all it paid, or the refunded share of it (allocated exactly)."""
+    if request.refunded is None:
+        return -paid
+    if request.deal_amount is None or not request.deal_amount.amount > 0:
+        raise ValidationError("deal_amount", request.deal_amount, "a partial refund needs the deal amount")
+    refunded, whole = request.refunded, request.deal_amount
+    if refunded.currency is not whole.currency:
+        raise CurrencyMismatch("refunded", whole.currency.code, refunded.currency.code)
+    if refunded.is_negative() or refunded > whole:
+        raise ValidationError("refunded", refunded, f"must be between 0 and the deal amount {whole}")
+    if paid.is_zero():
+        return paid
+    return -paid.allocate([refunded.amount, (whole - refunded).amount])[0]

@@ -1,0 +1,25 @@
+"""The customer analytics persistence contract, run against the memory and SQLite adapters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bizrel.adapters import Store, open_store
+from bizrel.core.clock import Clock
+from bizrel.testing.contracts_customer_analytics import CustomerAnalyticsContract
+
+
+class TestMemoryCustomerAnalytics(CustomerAnalyticsContract):
+    def open(self, clock: Clock) -> Store:
+        return open_store("memory://", clock=clock)
+
+
+class TestSqliteCustomerAnalytics(CustomerAnalyticsContract):
+    @pytest.fixture(autouse=True)
+    def _tmp(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "store.db"
+
+    def open(self, clock: Clock) -> Store:
+        return open_store(f"sqlite:///{self.path}", clock=clock)
