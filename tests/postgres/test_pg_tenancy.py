@@ -110,7 +110,7 @@ def test_the_database_hides_other_tenants_and_fails_closed(rls_app_url: str) -> 
         conn.execute("SELECT set_config('bizrel.tenant', %s, true)", (acme,))
         for table in tenant_tables():
             query = sql.SQL("SELECT DISTINCT tenant_id FROM {}").format(sql.Identifier(table))
-            assert [r[0] for r in conn.execute(query)] == [acme], f"{table} shows another tenant"
+            assert {r[0] for r in conn.execute(query)} <= {acme}, f"{table} shows another tenant"
         bodies = [r[0] for r in conn.execute("SELECT body FROM opportunities WHERE id = 'o1'")]
         assert len(bodies) == 1
         assert globex not in bodies[0]

@@ -224,7 +224,7 @@ def _for_type(tp: Any, tenant_id: str, texts: st.SearchStrategy[str]) -> st.Sear
     simple: dict[Any, st.SearchStrategy[Any]] = {
         str: texts,
         bool: st.booleans(),
-        int: st.integers(-(10**12), 10**12),
+        int: st.one_of(st.integers(-2, 12), st.integers(-(10**12), 10**12)),  # scores and counts are small
         Decimal: st.one_of(st.decimals(0, 1, places=4), st.decimals(-(10**9), 10**9, places=2)),
         Money: money(min_minor=-(10**10), max_minor=10**10),
         Currency: currencies(),
@@ -241,12 +241,12 @@ def _for_type(tp: Any, tenant_id: str, texts: st.SearchStrategy[str]) -> st.Sear
     if origin in (typing.Union, types.UnionType):
         return st.one_of([_for_type(a, tenant_id, texts) for a in args])
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return st.lists(_for_type(args[0], tenant_id, texts), max_size=4).map(tuple)
+        return st.lists(_for_type(args[0], tenant_id, texts), max_size=3).map(tuple)
     if origin is tuple:
         return st.tuples(*(_for_type(a, tenant_id, texts) for a in args))
     if origin in (list, frozenset, set):
         item = _for_type(args[0], tenant_id, texts)
-        return st.lists(item, max_size=4) if origin is list else st.frozensets(item, max_size=4).map(origin)
+        return st.lists(item, max_size=3) if origin is list else st.frozensets(item, max_size=3).map(origin)
     if origin is dict:
         return st.dictionaries(_for_type(args[0], tenant_id, texts), _for_type(args[1], tenant_id, texts), max_size=3)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
