@@ -37,7 +37,7 @@ try:
     import psycopg
     from psycopg import errors as pg_errors
     from psycopg_pool import ConnectionPool
-except ImportError as exc:  # pragma: no cover - exercised by a test that hides psycopg
+except ImportError as exc:  # tests/postgres/test_pg_store.py hides psycopg to check this
     raise MissingExtra("the PostgreSQL adapter", "postgres") from exc
 
 from bizrel.adapters.backend import OutboxRecord, PendingEvent, Row
