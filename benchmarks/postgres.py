@@ -234,7 +234,7 @@ def ledger(url: str, n: int, uow_slice: int) -> dict[str, float]:
     clear(url, LEDGER.name)
     rows: list[tuple[Any, ...]] = []
     figures["(encoding rows alone)"] = timed(lambda: rows.extend(row_of(LEDGER, e) for e in built))
-    del built
+    built.clear()
 
     def raw_copy() -> None:
         with psycopg.connect(url) as conn, conn.cursor() as cur, cur.copy(copy_sql(LEDGER)) as copy:
