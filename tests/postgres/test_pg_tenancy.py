@@ -104,6 +104,11 @@ def test_the_database_hides_other_tenants_and_fails_closed(rls_app_url: str) -> 
             store.dispatch_pending()
 
     with psycopg.connect(rls_app_url) as conn:
+        role = conn.execute(
+            "SELECT r.rolsuper, r.rolbypassrls, EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = r.oid "
+            "AND c.relnamespace = 'public'::regnamespace) FROM pg_roles r WHERE r.rolname = current_user"
+        ).fetchone()
+        assert role == (False, False, False), "the application role must not be able to bypass the policies"
         for table in tenant_tables():
             query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
             assert conn.execute(query).fetchone() == (0,), f"{table} leaks without a tenant"
