@@ -153,3 +153,21 @@ def test_bad_inputs_get_the_reference_errors(store: Store) -> None:
     with pytest.raises(ValidationError) as err:
         rfm_summary(open_store("memory://"), tenant_id="t", as_of=AS_OF)
     assert err.value.field == "store"
+
+
+def test_local_days_in_another_zone_match_the_reference() -> None:
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    # 23:30 UTC on the night of the DST change is already the next day in Berlin
+    stamps = [datetime(2026, 3, 28, 23, 30, tzinfo=UTC), datetime(2026, 3, 29, 0, 30, tzinfo=UTC)]
+    rows = [
+        {"customer_id": c, "occurred_at": at - timedelta(days=d), "amount": Money.from_minor(100 * d, "EUR")}
+        for c in ("a", "b")
+        for at in stamps
+        for d in range(3)
+    ]
+    df = frame(rows).assign(currency="EUR")
+    for convention in ("classic", "lifetimes"):
+        expected = reference(rows, as_of=AS_OF, convention=convention, tz=berlin)
+        assert rfm_summary(df, as_of=AS_OF, convention=convention, tz=berlin) == expected

@@ -7,7 +7,14 @@ Version ranges are reserved per area so that work on different contexts never co
 
 from __future__ import annotations
 
-from bizrel.adapters import tables, tables_customer_analytics, tables_performance, tables_purchases
+from bizrel.adapters import (
+    tables,
+    tables_customer,
+    tables_customer_analytics,
+    tables_loyalty,
+    tables_performance,
+    tables_purchases,
+)
 from bizrel.adapters.schema import Migration
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -15,6 +22,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "outbox, pipelines and opportunities", tables=(tables.PIPELINES, tables.OPPORTUNITIES)),
     Migration(2, "purchases", tables=(tables_purchases.PURCHASES,)),
     # customer management (10-19)
+    Migration(
+        10, "customers and customer settings", tables=(tables_customer.CUSTOMER_SETTINGS, tables_customer.CUSTOMERS)
+    ),
+    Migration(11, "interactions and follow-ups", tables=(tables_customer.INTERACTIONS,)),
+    Migration(12, "care plans and contact logs", tables=(tables_customer.CARE_PLANS, tables_customer.CONTACT_LOGS)),
+    Migration(13, "subscriptions and referrals", tables=(tables_customer.SUBSCRIPTIONS, tables_customer.REFERRALS)),
     # customer analytics (15-19)
     Migration(
         15,
@@ -27,7 +40,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         tables=(tables_customer_analytics.SEGMENT_DEFINITIONS, tables_customer_analytics.SEGMENT_SNAPSHOTS),
     ),
     # loyalty (20-29)
+    Migration(
+        20,
+        "loyalty programs, accounts and their ledger",
+        tables=(tables_loyalty.LOYALTY_PROGRAMS, tables_loyalty.LOYALTY_ACCOUNTS),
+    ),
     # sales process (30-39)
+    Migration(
+        30, "leads, accounts, activities, pools, assignment rules, forecast snapshots", tables=tables.SALES_PROCESS
+    ),
     # sales performance (40-49)
     Migration(
         40,

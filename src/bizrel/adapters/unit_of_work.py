@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from bizrel.adapters import tables, tables_customer_analytics, tables_performance, tables_purchases
+from bizrel.adapters import (
+    tables,
+    tables_customer,
+    tables_customer_analytics,
+    tables_loyalty,
+    tables_performance,
+    tables_purchases,
+)
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.schema import AggregateTable, portable_value
@@ -23,15 +30,35 @@ from bizrel.core.errors import BizrelError, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
-from bizrel.customer import SegmentDefinition, SegmentSnapshot, Survey, SurveyResponse
+from bizrel.customer import (
+    CarePlan,
+    ContactLog,
+    Customer,
+    CustomerSettings,
+    Interaction,
+    Referral,
+    SegmentDefinition,
+    SegmentSnapshot,
+    Subscription,
+    Survey,
+    SurveyResponse,
+)
+from bizrel.customer.loyalty import LoyaltyAccount, LoyaltyProgram
 from bizrel.customer.purchases import Purchase
 from bizrel.sales import (
+    Account,
+    Activity,
+    AssignmentRule,
     CommissionAdjustment,
     CommissionPlan,
     CommissionStatement,
     Contract,
+    ForecastSnapshot,
+    Lead,
     Opportunity,
     Pipeline,
+    PoolMove,
+    PoolPolicy,
     SalesOrganisation,
     Target,
 )
@@ -282,6 +309,34 @@ class StoreUnitOfWork:
 
     # -- customer management --
 
+    @property
+    def customers(self) -> TableRepository[Customer]:
+        return self.repository(tables_customer.CUSTOMERS)
+
+    @property
+    def customer_settings(self) -> TableRepository[CustomerSettings]:
+        return self.repository(tables_customer.CUSTOMER_SETTINGS)
+
+    @property
+    def interactions(self) -> TableRepository[Interaction]:
+        return self.repository(tables_customer.INTERACTIONS)
+
+    @property
+    def care_plans(self) -> TableRepository[CarePlan]:
+        return self.repository(tables_customer.CARE_PLANS)
+
+    @property
+    def contact_logs(self) -> TableRepository[ContactLog]:
+        return self.repository(tables_customer.CONTACT_LOGS)
+
+    @property
+    def subscriptions(self) -> TableRepository[Subscription]:
+        return self.repository(tables_customer.SUBSCRIPTIONS)
+
+    @property
+    def referrals(self) -> TableRepository[Referral]:
+        return self.repository(tables_customer.REFERRALS)
+
     # customer analytics
 
     @property
@@ -302,7 +357,43 @@ class StoreUnitOfWork:
 
     # -- loyalty --
 
+    @property
+    def loyalty_programs(self) -> TableRepository[LoyaltyProgram]:
+        return self.repository(tables_loyalty.LOYALTY_PROGRAMS)
+
+    @property
+    def loyalty_accounts(self) -> TableRepository[LoyaltyAccount]:
+        return self.repository(tables_loyalty.LOYALTY_ACCOUNTS)
+
     # -- sales process --
+
+    @property
+    def leads(self) -> TableRepository[Lead]:
+        return self.repository(tables.LEADS)
+
+    @property
+    def accounts(self) -> TableRepository[Account]:
+        return self.repository(tables.ACCOUNTS)
+
+    @property
+    def activities(self) -> TableRepository[Activity]:
+        return self.repository(tables.ACTIVITIES)
+
+    @property
+    def pools(self) -> TableRepository[PoolPolicy]:
+        return self.repository(tables.POOLS)
+
+    @property
+    def pool_moves(self) -> TableRepository[PoolMove]:
+        return self.repository(tables.POOL_MOVES)
+
+    @property
+    def assignment_rules(self) -> TableRepository[AssignmentRule]:
+        return self.repository(tables.ASSIGNMENT_RULES)
+
+    @property
+    def forecast_snapshots(self) -> TableRepository[ForecastSnapshot]:
+        return self.repository(tables.FORECAST_SNAPSHOTS)
 
     # -- sales performance --
 

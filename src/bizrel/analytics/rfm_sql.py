@@ -35,12 +35,16 @@ def _segment_case(d: Dialect) -> str:
 
 def rfm_query(d: Dialect, *, convention: str, mean: bool, freq: str, tz: str, as_of_day: int, scored: bool) -> str:
     """The SQL; `as_of_day` is the period index of as_of (day ordinal, or ISO week index for W)."""
-    day = d.day("occurred_at", tz)
     if convention == "lifetimes":
-        period = day if freq == "D" else d.idiv(f"{day} - 1", "7")
+        # group by local day first, so the period index is computed once per customer-day
+        k = "day" if freq == "D" else d.idiv("day - 1", "7")
         base = f"""
+        daily AS (
+            SELECT customer_id, {d.day_ordinal("occurred_at", tz)} AS day, SUM(amount_minor) AS s
+            FROM tx GROUP BY 1, 2
+        ),
         periods AS (
-            SELECT customer_id, {period} AS k, SUM(amount_minor) AS s FROM tx GROUP BY customer_id, {period}
+            SELECT customer_id, {k} AS k, SUM(s) AS s FROM daily GROUP BY 1, 2
         ),
         spans AS (
             SELECT customer_id, MIN(k) AS first_k, MAX(k) AS last_k, COUNT(*) - 1 AS frequency,
@@ -54,12 +58,18 @@ def rfm_query(d: Dialect, *, convention: str, mean: bool, freq: str, tz: str, as
             FROM spans s JOIN periods p ON p.customer_id = s.customer_id AND p.k = s.first_k
         )"""
     else:
+        # the local day is monotonic in time: convert each customer's latest purchase only
+        last_day = d.day_ordinal("last_at", tz)
         base = f"""
-        figures AS (
-            SELECT customer_id, {as_of_day} - MAX({day}) AS recency, COUNT(*) AS frequency,
-                   NULL AS t, {as_of_day} - MAX({day}) AS r_measure,
+        totals AS (
+            SELECT customer_id, MAX(occurred_at) AS last_at, COUNT(*) AS frequency,
                    SUM(amount_minor) AS m_num, {"COUNT(*)" if mean else "1"} AS m_den
             FROM tx GROUP BY customer_id
+        ),
+        figures AS (
+            SELECT customer_id, {as_of_day} - {last_day} AS recency, frequency, NULL AS t,
+                   {as_of_day} - {last_day} AS r_measure, m_num, m_den
+            FROM totals
         )"""
     monetary = f"CASE WHEN m_den = 0 THEN 0 ELSE {d.half_even_div('m_num', 'm_den')} END"
     m_key = "m_num"

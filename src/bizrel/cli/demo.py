@@ -15,7 +15,7 @@ from typing import TextIO
 from attrs import define
 
 from bizrel.adapters import Store, open_store
-from bizrel.cli import demo_performance, demo_sales
+from bizrel.cli import demo_customer, demo_loyalty, demo_performance, demo_sales
 from bizrel.core.clock import FixedClock
 from bizrel.core.errors import BizrelError
 
@@ -53,7 +53,9 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     # sales performance
     ("performance", demo_performance.run),
     # customer management
+    ("customer", demo_customer.run),
     # loyalty
+    ("loyalty", demo_loyalty.run),
     # bridge
 )
 

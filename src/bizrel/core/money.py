@@ -22,6 +22,7 @@ from bizrel.core.errors import CurrencyMismatch, ValidationError
 __all__ = ["EXACT", "ROUND_HALF_EVEN", "Currency", "Money", "allocate_minor", "to_decimal"]
 
 _MAX_DIGITS: Final = 38  # what a NUMERIC(38, s) column holds
+_MINOR_LIMIT: Final = 10**_MAX_DIGITS
 
 EXACT: Final = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, rounding=ROUND_HALF_EVEN)
 """Decimal context in which addition and multiplication never round: used instead of the global one."""
@@ -106,11 +107,22 @@ class Money:
 
     @classmethod
     def from_minor(cls, minor: int, currency: str | Currency) -> Money:
-        """The amount `minor` counts in minor units (cents for USD, yen for JPY)."""
-        if not isinstance(minor, int) or isinstance(minor, bool):
-            raise ValidationError("minor", minor, "minor units are a whole number")
-        cur = Currency.of(currency)
-        return cls(Decimal(minor).scaleb(-cur.minor_units, context=EXACT), cur)
+        """The amount `minor` counts in minor units (cents for USD, yen for JPY).
+
+        The hot path of every analytic that sums in integers: it builds the value directly, since
+        a whole number of minor units needs no rounding check.
+        """
+        if type(minor) is not int:
+            if isinstance(minor, bool) or not isinstance(minor, int):
+                raise ValidationError("minor", minor, "minor units are a whole number")
+            minor = int(minor)
+        cur = currency if type(currency) is Currency else Currency.of(currency)
+        if not -_MINOR_LIMIT < minor < _MINOR_LIMIT:
+            raise ValidationError("minor", minor, f"more than {_MAX_DIGITS} digits")
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", Decimal(minor).scaleb(-cur.minor_units, context=EXACT))
+        object.__setattr__(money, "currency", cur)
+        return money
 
     @classmethod
     def of(cls, amount: Decimal | int | str, currency: str | Currency, *, rounding: str) -> Money:

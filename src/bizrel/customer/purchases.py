@@ -15,7 +15,7 @@ from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import Clock, utc
 from bizrel.core.errors import ValidationError
 from bizrel.core.events import DomainEvent
-from bizrel.core.ids import check_id, new_id
+from bizrel.core.ids import TenantId, check_id, new_id
 from bizrel.core.money import Money
 from bizrel.core.uow import Repository, UnitOfWork
 
@@ -31,11 +31,47 @@ class PurchaseRecorded(DomainEvent):
 
 @define(kw_only=True)
 class Purchase(Aggregate):
+    """One transaction of a customer; a negative amount is a refund."""
+
     customer_id: str
     occurred_at: datetime
     amount: Money
     order_ref: str | None = None
     category: str | None = None
+
+    @classmethod
+    def record_new(
+        cls,
+        *,
+        tenant_id: TenantId,
+        id: str,
+        customer_id: str,
+        occurred_at: datetime,
+        amount: Money,
+        order_ref: str | None = None,
+        category: str | None = None,
+    ) -> Purchase:
+        """A validated new purchase that records PurchaseRecorded."""
+        check_id("id", id)
+        check_id("customer_id", customer_id)
+        if not isinstance(amount, Money):
+            raise ValidationError("amount", amount, "expected Money")
+        at = utc(occurred_at, "occurred_at")
+        purchase = cls(
+            tenant_id=tenant_id,
+            id=id,
+            customer_id=customer_id,
+            occurred_at=at,
+            amount=amount,
+            order_ref=order_ref,
+            category=category,
+        )
+        purchase.record(
+            PurchaseRecorded(
+                tenant_id=tenant_id, occurred_at=at, purchase_id=id, customer_id=customer_id, amount=amount
+            )
+        )
+        return purchase
 
 
 class PurchasesUnitOfWork(UnitOfWork, Protocol):
@@ -57,28 +93,18 @@ def record_purchase(
     id: str | None = None,
 ) -> Purchase:
     """Record a purchase (by default at the clock's now); a purchase in the future is refused."""
-    check_id("customer_id", customer_id)
-    if not isinstance(amount, Money):
-        raise ValidationError("amount", amount, "expected Money")
-    if amount.is_negative():
-        raise ValidationError("amount", amount, "a purchase cannot be negative")
     now = uow.clock.now()
     at = now if occurred_at is None else utc(occurred_at, "occurred_at")
     if at > now:
         raise ValidationError("occurred_at", occurred_at, f"is after the clock's now {now.isoformat()}")
-    purchase = Purchase(
+    purchase = Purchase.record_new(
         tenant_id=uow.tenant_id,
-        id=check_id("id", id) if id is not None else new_id(),
+        id=id if id is not None else new_id(),
         customer_id=customer_id,
         occurred_at=at,
         amount=amount,
         order_ref=order_ref,
         category=category,
-    )
-    purchase.record(
-        PurchaseRecorded(
-            tenant_id=uow.tenant_id, occurred_at=at, purchase_id=purchase.id, customer_id=customer_id, amount=amount
-        )
     )
     uow.purchases.add(purchase)
     return purchase

@@ -2,6 +2,23 @@
 by explicit functions. Money amounts travel as strings; a float is refused, never rounded."""
 
 from bizrel.schemas.common import MoneyIn, parse
+from bizrel.schemas.export import export_opportunities, neutralize
+from bizrel.schemas.importer import ImportReport, RowError, import_stream
+from bizrel.schemas.imports import OpportunityRow, TransactionRow
 from bizrel.schemas.sales import OpportunityIn, PipelineIn, StageIn, open_opportunity_from
 
-__all__ = ["MoneyIn", "OpportunityIn", "PipelineIn", "StageIn", "open_opportunity_from", "parse"]
+__all__ = [
+    "ImportReport",
+    "MoneyIn",
+    "OpportunityIn",
+    "OpportunityRow",
+    "PipelineIn",
+    "RowError",
+    "StageIn",
+    "TransactionRow",
+    "export_opportunities",
+    "import_stream",
+    "neutralize",
+    "open_opportunity_from",
+    "parse",
+]

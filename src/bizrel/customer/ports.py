@@ -1,0 +1,41 @@
+"""What the customer context needs from persistence."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bizrel.core.clock import Clock
+from bizrel.core.uow import Repository, UnitOfWork
+from bizrel.customer.care import CarePlan
+from bizrel.customer.contact_policy import ContactLog
+from bizrel.customer.customers import Customer, CustomerSettings
+from bizrel.customer.interactions import Interaction
+from bizrel.customer.renewals import Referral, Subscription
+
+__all__ = ["CustomerUnitOfWork"]
+
+
+class CustomerUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def customers(self) -> Repository[Customer]: ...
+
+    @property
+    def customer_settings(self) -> Repository[CustomerSettings]: ...
+
+    @property
+    def interactions(self) -> Repository[Interaction]: ...
+
+    @property
+    def care_plans(self) -> Repository[CarePlan]: ...
+
+    @property
+    def contact_logs(self) -> Repository[ContactLog]: ...
+
+    @property
+    def subscriptions(self) -> Repository[Subscription]: ...
+
+    @property
+    def referrals(self) -> Repository[Referral]: ...
