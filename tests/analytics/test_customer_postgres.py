@@ -44,7 +44,7 @@ class ReadOnlyPostgres:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
 
-    def read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    def read(self, sql: str, params: Sequence[object] = (), tenant_id: str | None = None) -> list[tuple[object, ...]]:
         rows: list[tuple[object, ...]] = self.conn.execute(sql, params).fetchall()
         return rows
 

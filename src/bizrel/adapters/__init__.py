@@ -1,6 +1,7 @@
 """Persistence adapters (memory, SQLite, PostgreSQL) behind one Store and one unit of work."""
 
+from bizrel.adapters.retry import retrying
 from bizrel.adapters.store import Store, open_store
 from bizrel.adapters.unit_of_work import StoreUnitOfWork, TableRepository
 
-__all__ = ["Store", "StoreUnitOfWork", "TableRepository", "open_store"]
+__all__ = ["Store", "StoreUnitOfWork", "TableRepository", "open_store", "retrying"]

@@ -9,6 +9,7 @@ dialect is generated from these declarations; migrations are versioned and recor
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -21,6 +22,7 @@ __all__ = [
     "ChildTable",
     "Column",
     "Migration",
+    "escape_text",
     "portable_value",
     "utc_text",
 ]
@@ -78,6 +80,32 @@ def utc_text(value: datetime) -> str:
     return value.isoformat(timespec="microseconds")
 
 
+# -- text every database can store ------------------------------------------------------------
+#
+# UTF-8 text (SQLite) cannot hold lone surrogates, which JSON input can carry ("\ud800"), and
+# PostgreSQL text cannot hold NUL either. Indexed text is written in a prefix-free code that keeps
+# code point order, so filters stay exact and ORDER BY agrees on every adapter:
+#   U+0000 -> U+0001 U+0001 and U+0001 -> U+0001 U+0002 (PostgreSQL only),
+#   U+D7FF -> U+D7FF U+0001 and surrogate s -> U+D7FF chr(s - 0xD800 + 2); the rest unchanged.
+
+UTF8_UNSAFE = re.compile("[\ud7ff-\udfff]")
+NUL_OR_UTF8_UNSAFE = re.compile("[\x00\x01\ud7ff-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    o = ord(match.group())
+    if o <= 1:
+        return "\x01" + chr(o + 1)
+    if o == 0xD7FF:
+        return "\ud7ff\x01"
+    return "\ud7ff" + chr(o - 0xD800 + 2)
+
+
+def escape_text(value: str, unsafe: re.Pattern[str] = UTF8_UNSAFE) -> str:
+    """`value` in the order-preserving code above (unchanged when nothing in it is unsafe)."""
+    return unsafe.sub(_escape, value) if unsafe.search(value) else value
+
+
 def portable_value(value: Any) -> Any:
     """A value as the memory and SQLite adapters store and compare it.
 
@@ -85,7 +113,9 @@ def portable_value(value: Any) -> Any:
     order.
     """
     kind = type(value)
-    if kind is str or kind is int or value is None:
+    if kind is str:
+        return value if value.isascii() else escape_text(value)
+    if kind is int or value is None:
         return value
     if isinstance(value, datetime):
         return utc_text(value)
@@ -101,7 +131,7 @@ def portable_value(value: Any) -> Any:
 _TYPES: dict[str, dict[str, str]] = {
     "sqlite": {"text": "TEXT", "int": "INTEGER", "timestamp": "TEXT", "date": "TEXT", "bool": "INTEGER"},
     "postgres": {
-        "text": "TEXT",
+        "text": 'TEXT COLLATE "C"',  # code point order, as SQLite and the memory adapter sort
         "int": "NUMERIC(38, 0)",
         "timestamp": "TIMESTAMPTZ",
         "date": "DATE",
@@ -112,9 +142,10 @@ _TYPES: dict[str, dict[str, str]] = {
 
 def table_ddl(table: AggregateTable, dialect: str) -> list[str]:
     types = _TYPES[dialect]
+    text = types["text"]
     cols = "".join(f", {c.name} {types[c.type]}" for c in table.columns)
     statements = [
-        f"CREATE TABLE {table.name} (tenant_id TEXT NOT NULL, id TEXT NOT NULL, "
+        f"CREATE TABLE {table.name} (tenant_id {text} NOT NULL, id {text} NOT NULL, "
         f"version INTEGER NOT NULL, body TEXT NOT NULL{cols}, PRIMARY KEY (tenant_id, id))"
     ]
     statements += [
@@ -123,7 +154,7 @@ def table_ddl(table: AggregateTable, dialect: str) -> list[str]:
     for child in table.children:
         child_cols = "".join(f", {name} {types[t]}" for name, t in child.columns)
         statements.append(
-            f"CREATE TABLE {child.name} (tenant_id TEXT NOT NULL, parent_id TEXT NOT NULL, "
+            f"CREATE TABLE {child.name} (tenant_id {text} NOT NULL, parent_id {text} NOT NULL, "
             f"seq INTEGER NOT NULL{child_cols}, PRIMARY KEY (tenant_id, parent_id, seq), "
             f"FOREIGN KEY (tenant_id, parent_id) REFERENCES {table.name} (tenant_id, id) "
             "ON DELETE CASCADE)"

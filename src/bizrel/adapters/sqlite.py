@@ -115,8 +115,9 @@ class SqliteBackend:
 
         return SqlTransaction(DIALECT, cursor, begin_write, finish)
 
-    def read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        """Run a read-only query (analytics push-down) on a connection of the pool."""
+    def read(self, sql: str, params: Sequence[object] = (), tenant_id: str | None = None) -> list[tuple[object, ...]]:
+        """Run a read-only query (analytics push-down) on a connection of the pool; the query
+        itself filters by tenant."""
         conn = self._acquire()
         try:
             conn.execute("BEGIN")  # one consistent snapshot for the whole query

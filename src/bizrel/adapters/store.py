@@ -95,14 +95,28 @@ class Store:
         return f"Store({self.url!r})"
 
 
-def open_store(url: str, *, bus: MessageBus | None = None, clock: Clock | None = None) -> Store:
-    """Open a store by URL: `memory://`, `sqlite:///path/to/file.db` or `sqlite://` (temporary).
+def open_store(
+    url: str,
+    *,
+    bus: MessageBus | None = None,
+    clock: Clock | None = None,
+    row_level_security: bool | None = None,
+) -> Store:
+    """Open a store by URL: `memory://`, `sqlite:///path/to/file.db`, `sqlite://` (temporary) or
+    `postgresql://user@host/db` (extra `bizrel[postgres]`; see bizrel.adapters.postgres).
 
-    Migrations are applied on open.
+    Migrations are applied on open. `row_level_security` (PostgreSQL only) makes the database
+    itself hide other tenants' rows.
     """
     if not isinstance(url, str):
         raise ValidationError("url", url, "expected a store URL string")
     scheme = url.split(":", 1)[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        from bizrel.adapters.postgres import open_postgres
+
+        return open_postgres(url, bus=bus, clock=clock, row_level_security=row_level_security)
+    if row_level_security is not None:
+        raise ValidationError("row_level_security", row_level_security, "only PostgreSQL stores enforce it")
     if url == "memory://":
         from bizrel.adapters.memory import MemoryBackend
 
@@ -115,4 +129,4 @@ def open_store(url: str, *, bus: MessageBus | None = None, clock: Clock | None =
             raise ValidationError("url", url, "use sqlite:///relative.db or sqlite:////absolute.db")
         path = unquote(parts.path[1:]) if parts.path else ""
         return Store(SqliteBackend(path or None), bus=bus, clock=clock, url=url)
-    raise ValidationError("url", url, "unknown scheme: use memory:// or sqlite:///path")
+    raise ValidationError("url", url, "unknown scheme: use memory://, sqlite:///path or postgresql://...")

@@ -78,6 +78,25 @@ def _dumps(body: dict[str, Any]) -> str:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
 
+def encode_body(aggregate: Aggregate) -> str:
+    """The stored JSON body of an aggregate: ASCII only (NUL and lone surrogates as escapes), no version."""
+    data = encode(aggregate)
+    del data["version"]
+    return _dumps(data)
+
+
+def outbox_record(event: DomainEvent, *, dispatched: bool) -> OutboxRecord:
+    """An event as the outbox stores it (`dispatched` when no handler needs to see it)."""
+    type_name, payload = encode_event(event)
+    return OutboxRecord(
+        event_id=event.event_id,
+        type_name=type_name,
+        payload=_dumps(payload),
+        occurred_at=portable_value(event.occurred_at),
+        dispatched=dispatched,
+    )
+
+
 class _Tracked:
     __slots__ = ("aggregate", "body", "table")
 
@@ -212,9 +231,7 @@ class StoreUnitOfWork:
         updates: dict[str, tuple[AggregateTable, list[tuple[_Tracked, Row]]]] = {}
         for tracked in self._seen.values():
             aggregate = tracked.aggregate
-            data = encode(aggregate)
-            del data["version"]
-            body = _dumps(data)
+            body = encode_body(aggregate)
             if body == tracked.body:
                 continue
             table = tracked.table
@@ -265,16 +282,7 @@ class StoreUnitOfWork:
         for event in events:
             if event.tenant_id != self.tenant_id:
                 raise BizrelError(f"event {event!r} belongs to another tenant")
-            type_name, payload = encode_event(event)
-            records.append(
-                OutboxRecord(
-                    event_id=event.event_id,
-                    type_name=type_name,
-                    payload=_dumps(payload),
-                    occurred_at=portable_value(event.occurred_at),
-                    dispatched=not self._store.bus.handlers_for(event),
-                )
-            )
+            records.append(outbox_record(event, dispatched=not self._store.bus.handlers_for(event)))
         return records
 
     def rewrite_outbox(

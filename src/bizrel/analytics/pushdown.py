@@ -40,6 +40,10 @@ class PushdownSession:
             f"WHERE tenant_id = {p} AND kind = {p})"
         )
 
+    def _read_tenant(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self._read(sql, params, tenant_id=self.tenant_id)
+        return rows
+
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Run `sql` (starting WITH ...) with `tx` bound to this tenant's purchases."""
         return self._with(self._tx(), (self.tenant_id,), sql, params)
@@ -52,7 +56,7 @@ class PushdownSession:
         text = sql.strip()
         assert text.startswith("WITH ")
         values = bound + tuple(self._normalize(p) for p in params)
-        rows: list[tuple[Any, ...]] = self._read(f"WITH {relation}, {text[5:]}", values)
+        rows: list[tuple[Any, ...]] = self._read_tenant(f"WITH {relation}, {text[5:]}", values)
         return rows
 
     def single_currency(self) -> str | None:
@@ -75,11 +79,11 @@ class PushdownSession:
             # never materialized: joins on a view must reach the table's primary-key index
             ctes.append(f"{name} AS NOT MATERIALIZED (SELECT {columns} FROM {table} WHERE tenant_id = {p}{also})")
             params += [self.tenant_id, *extra]
-        rows: list[tuple[Any, ...]] = self._read(f"WITH {', '.join(ctes)}, {text[5:]}", tuple(params))
+        rows: list[tuple[Any, ...]] = self._read_tenant(f"WITH {', '.join(ctes)}, {text[5:]}", tuple(params))
         return rows
 
     def check_after(self, as_of: datetime) -> None:
-        rows: list[tuple[Any, ...]] = self._read(
+        rows: list[tuple[Any, ...]] = self._read_tenant(
             f"WITH {self._tx()} SELECT MAX(occurred_at) FROM tx WHERE occurred_at > {self.dialect.param}",
             (self.tenant_id, self._normalize(as_of)),
         )

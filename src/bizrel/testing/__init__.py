@@ -13,7 +13,15 @@ from bizrel.testing.contracts_loyalty import LoyaltyStoreContract
 from bizrel.testing.contracts_performance import PerformanceStoreContract
 from bizrel.testing.contracts_sales import SalesProcessContract
 from bizrel.testing.fakes import EventSpy
-from bizrel.testing.strategies import aware_datetimes, currencies, money, opportunities
+from bizrel.testing.strategies import (
+    aware_datetimes,
+    currencies,
+    hostile_ids,
+    hostile_texts,
+    instances,
+    money,
+    opportunities,
+)
 
 ALL_CONTRACTS: tuple[type[AdapterContract], ...] = (
     StoreContract,
@@ -27,7 +35,6 @@ ALL_CONTRACTS: tuple[type[AdapterContract], ...] = (
 )
 
 __all__ = [
-    "ALL_CONTRACTS",
     "AdapterContract",
     "BridgeStoreContract",
     "CustomerAnalyticsContract",
@@ -40,6 +47,9 @@ __all__ = [
     "StoreContract",
     "aware_datetimes",
     "currencies",
+    "hostile_ids",
+    "hostile_texts",
+    "instances",
     "money",
     "opportunities",
 ]

@@ -23,20 +23,19 @@ from bizrel.bridge import (
     TaskTemplate,
 )
 from bizrel.bridge.model import DEFAULT_TEMPLATE
-from bizrel.core.ids import tenant
+from bizrel.core.ids import TenantId
 from bizrel.core.money import Money
 from bizrel.core.uow import le
-from bizrel.testing.contracts import START, AdapterContract
+from bizrel.testing.contracts import START, AdapterContract, fresh_tenant
 
 __all__ = ["BridgeStoreContract"]
 
-TENANT = tenant("bridge-contract")
 ROLES = AccountRoles(sales_owner_id="rep", cs_owner_id="cs", collections_owner_id="ar")
 
 
-def _handoff(id: str, due: date, renewal: str | None = None) -> Handoff:
+def _handoff(tenant_id: TenantId, id: str, due: date, renewal: str | None = None) -> Handoff:
     return Handoff(
-        tenant_id=TENANT,
+        tenant_id=tenant_id,
         id=id,
         opportunity_id=id.removeprefix("handoff:"),
         customer_id="c1",
@@ -78,46 +77,53 @@ _templates = st.builds(
 
 class BridgeStoreContract(AdapterContract):
     def test_handoff_and_signal_read_back_equal(self, store: Store) -> None:
-        handoff = _handoff("handoff:o1", date(2026, 11, 6))
+        tenant = fresh_tenant()
+        handoff = _handoff(tenant, "handoff:o1", date(2026, 11, 6))
         signal = SalesSignal.raise_(
-            tenant_id=TENANT, id="risk:e1", kind=SignalKind.RISK, customer_id="c1", sales_owner_id="rep",
+            tenant_id=tenant, id="risk:e1", kind=SignalKind.RISK, customer_id="c1", sales_owner_id="rep",
             at=START, detail="health healthy -> at_risk",
         )  # fmt: skip
-        with store.unit_of_work(TENANT) as uow:
+        with store.unit_of_work(tenant) as uow:
             uow.handoffs.add(handoff)
             uow.sales_signals.add(signal)
             uow.commit()
-        with store.unit_of_work(TENANT) as uow:
+        with store.unit_of_work(tenant) as uow:
             assert uow.handoffs.get(handoff.id) == handoff
             assert uow.sales_signals.get(signal.id) == signal
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
     @given(template=_templates, close=st.dates(date(2000, 1, 1), date(2090, 1, 1)))
     def test_any_onboarding_plan_round_trips(self, store: Store, template: OnboardingTemplate, close: date) -> None:
+        tenant = fresh_tenant()
         plan = OnboardingPlan.start(
-            tenant_id=TENANT, id=f"p-{close}-{hash(template)}", customer_id="c1", opportunity_id="o1",
+            tenant_id=tenant, id=f"p-{close}-{hash(template)}", customer_id="c1", opportunity_id="o1",
             template=template, roles=ROLES, close_date=close,
         )  # fmt: skip
-        with store.unit_of_work(TENANT) as uow:
+        with store.unit_of_work(tenant) as uow:
             if uow.onboarding_plans.find(plan.id) is not None:
                 return
             uow.onboarding_plans.add(plan)
             uow.commit()
-        with store.unit_of_work(TENANT) as uow:
+        with store.unit_of_work(tenant) as uow:
             assert uow.onboarding_plans.get(plan.id) == plan
 
     def test_due_renewals_are_found_by_date_and_open_flag(self, store: Store) -> None:
-        with store.unit_of_work(TENANT) as uow:
+        tenant = fresh_tenant()
+        with store.unit_of_work(tenant) as uow:
             uow.handoffs.add_many(
                 [
-                    _handoff("handoff:a", date(2026, 3, 1)),
-                    _handoff("handoff:b", date(2026, 9, 1)),
-                    _handoff("handoff:c", date(2026, 2, 1), renewal="r"),
+                    _handoff(tenant, "handoff:a", date(2026, 3, 1)),
+                    _handoff(tenant, "handoff:b", date(2026, 9, 1)),
+                    _handoff(tenant, "handoff:c", date(2026, 2, 1), renewal="r"),
                 ]
             )
             uow.onboarding_plans.add(
                 OnboardingPlan.start(
-                    tenant_id=TENANT,
+                    tenant_id=tenant,
                     id="p",
                     customer_id="c1",
                     opportunity_id="a",
@@ -127,7 +133,7 @@ class BridgeStoreContract(AdapterContract):
                 )
             )
             uow.commit()
-        with store.unit_of_work(TENANT) as uow:
+        with store.unit_of_work(tenant) as uow:
             due = uow.handoffs.list(renewal_due_on=le(date(2026, 6, 1)), renewal_open=False)
             assert [h.id for h in due] == ["handoff:a"]
             assert [p.id for p in uow.onboarding_plans.list(customer_id="c1")] == ["p"]
