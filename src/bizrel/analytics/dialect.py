@@ -70,7 +70,7 @@ class Dialect:
         """a / b rounded half-even to an integer (b > 0), with integer arithmetic only."""
         q = self.idiv(f"abs({a})", b)
         r = f"(abs({a}) - {q} * ({b}))"
-        odd = f"mod({q}, 2)" if self.name == "postgres" else f"({q} % 2)"  # psycopg reads % as a placeholder
+        odd = f"mod({q}, 2)" if self.name == "postgres" else f"({q} % 2)"  # psycopg reads % as a parameter marker
         rounded = f"(CASE WHEN 2 * {r} > ({b}) THEN {q} + 1 WHEN 2 * {r} = ({b}) THEN {q} + {odd} ELSE {q} END)"
         return f"(CASE WHEN ({a}) < 0 THEN -{rounded} ELSE {rounded} END)"
 
