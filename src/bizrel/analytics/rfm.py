@@ -119,9 +119,33 @@ def rfm_frame(
     Same figures as rfm_summary, with `monetary` in integer minor units: for notebooks that go on
     in pandas or polars (`.to_pandas()`, `polars.from_arrow`) with millions of customers.
     """
-    con = connect()
     _check(convention, monetary, freq)
-    as_of = aware(as_of, "as_of")
+    con, sql, _ = _engine_query(
+        data,
+        aware(as_of, "as_of"),
+        convention,
+        monetary,
+        freq,
+        tz,
+        scored=True,
+        allow_float_amounts=allow_float_amounts,
+    )
+    return con.sql(sql).to_arrow_table()
+
+
+def _engine_query(
+    data: object,
+    as_of: datetime,
+    convention: Convention,
+    monetary: str,
+    freq: str,
+    tz: tzinfo,
+    *,
+    scored: bool,
+    allow_float_amounts: bool,
+) -> tuple[Any, str, TxStats]:
+    """A DuckDB cursor over the checked columnar input and the RFM query to run on it."""
+    con = connect()
     stats = load_transactions(con, data, allow_float_amounts=allow_float_amounts)
     _validate(con, stats, as_of, monetary == "mean" or convention == "lifetimes")
     sql = rfm_query(
@@ -131,9 +155,9 @@ def rfm_frame(
         freq=freq,
         tz=zone_name(tz),
         as_of_day=_as_of_index(as_of, tz, convention, freq),
-        scored=True,
+        scored=scored,
     )
-    return con.sql(sql).to_arrow_table()
+    return con, sql, stats
 
 
 def _validate(con: Any, stats: TxStats, as_of: datetime, ranks_means: bool) -> None:
@@ -165,11 +189,8 @@ def _sql_summary(
     zone = zone_name(tz)
     as_of_day = _as_of_index(as_of, tz, convention, freq)
     if store is None:
-        con = connect()
-        stats = load_transactions(con, data, allow_float_amounts=allow_float_amounts)
-        _validate(con, stats, as_of, ranks_means)
-        sql = rfm_query(
-            DUCKDB, convention=convention, mean=mean, freq=freq, tz=zone, as_of_day=as_of_day, scored=scored
+        con, sql, stats = _engine_query(
+            data, as_of, convention, monetary, freq, tz, scored=scored, allow_float_amounts=allow_float_amounts
         )
         rows = con.execute(sql).fetchall()
         return _summary(convention, as_of, stats.currency, rows, scored)
