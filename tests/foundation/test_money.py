@@ -153,3 +153,11 @@ def test_erpnext_33681_allocate_totals_not_sum_of_rounded_lines() -> None:
     total = Money.of(sum(lines) * Decimal("1.35"), "USD", rounding="ROUND_HALF_EVEN")
     parts = total.allocate(lines)
     assert Money.total(parts, "USD") == total == Money("7328.49", "USD")
+
+
+def test_ratios_ignore_a_narrow_global_context() -> None:
+    from bizrel.core.numbers import ratio
+
+    with localcontext() as ctx:
+        ctx.prec = 3
+        assert ratio(10**30 + 1, 3, places=2) == Decimal("333333333333333333333333333333.67")
