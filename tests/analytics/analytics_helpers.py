@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,19 +46,25 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(scope="module")
-def store() -> Iterator[Store]:
-    s = open_store("sqlite://", clock=FixedClock(AS_OF))
+def open_pushdown_store(request: pytest.FixtureRequest, clock: FixedClock) -> Store:
+    """A store of the database named by the fixture's parameter: SQLite in memory, or the test
+    session's PostgreSQL database (skipped, with the reason, when BIZREL_TEST_PG_DSN is unset)."""
+    url = "sqlite://" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    return open_store(url, clock=clock)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """Each push-down test runs once per database."""
+    s = open_pushdown_store(request, FixedClock(AS_OF))
     yield s
     s.close()
 
 
-_tenants = iter(range(10**9))
-
-
 def new_tenant() -> str:
-    """A tenant of its own per example: the store is shared, push-down must stay in its tenant."""
-    return f"t{next(_tenants)}"
+    """A tenant of its own per example: the store (and the PostgreSQL database) is shared, push-down
+    must stay in its tenant."""
+    return f"t-{uuid.uuid4().hex[:12]}"
 
 
 def stored(store: Store, rows: list[dict[str, Any]]) -> str:

@@ -15,10 +15,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from analytics_helpers import new_tenant, open_pushdown_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bizrel.adapters import Store, open_store
+from bizrel.adapters import Store
 from bizrel.analytics import funnel_report
 from bizrel.core import CurrencyMismatch, FixedClock, Money, ValidationError
 from bizrel.core.ids import tenant
@@ -95,18 +96,15 @@ def frames(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return opportunities, stage_changes
 
 
-@pytest.fixture(scope="module")
-def store() -> Iterator[Store]:
-    s = open_store("sqlite://", clock=FixedClock(T0))
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    s = open_pushdown_store(request, FixedClock(T0))
     yield s
     s.close()
 
 
-_tenants = iter(range(10**9))
-
-
 def stored(store: Store, rows: list[dict[str, Any]], pipeline_id: str = "p") -> str:
-    name = f"t{next(_tenants)}"
+    name = new_tenant()
     with store.unit_of_work(name) as uow:
         for r in rows:
             history = [StageChange(s, t) for s, t in r["history"]]

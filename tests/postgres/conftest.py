@@ -1,4 +1,4 @@
-"""PostgreSQL fixtures: a throwaway database per test session on the service named by BIZREL_TEST_PG_DSN.
+"""PostgreSQL fixtures beyond the session database (tests/conftest.py creates that one).
 
 Without the variable every PostgreSQL test is skipped with the reason. Tests share the session
 database and keep apart by using their own tenant ids; tests that change database-wide settings
@@ -7,7 +7,6 @@ database and keep apart by using their own tenant ids; tests that change databas
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -15,52 +14,6 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from bizrel.adapters import Store, open_store
-
-DSN_VARIABLE = "BIZREL_TEST_PG_DSN"
-
-
-def with_database(dsn: str, name: str) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-@pytest.fixture(scope="session")
-def pg_admin_dsn() -> str:
-    dsn = os.environ.get(DSN_VARIABLE)
-    if not dsn:
-        pytest.skip(f"{DSN_VARIABLE} is not set (e.g. postgresql://postgres@127.0.0.1:5432/postgres)")
-    return dsn
-
-
-@pytest.fixture(scope="session")
-def pg_new_database(pg_admin_dsn: str) -> Iterator[Callable[[], str]]:
-    """Create empty databases on demand (bizrel_test_<random>); all are dropped at the end of the session."""
-    import psycopg
-    from psycopg import sql
-
-    created: list[str] = []
-
-    def create() -> str:
-        name = f"bizrel_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            # throwaway data: commits need not wait for the disk (atomicity and isolation are unchanged)
-            conn.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name)))
-        created.append(name)
-        return with_database(pg_admin_dsn, name)
-
-    yield create
-    with psycopg.connect(pg_admin_dsn, autocommit=True) as conn:
-        for name in created:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-@pytest.fixture(scope="session")
-def pg_url(pg_new_database: Callable[[], str]) -> str:
-    """The session's database, migrated once."""
-    url = pg_new_database()
-    open_store(url).close()
-    return url
 
 
 @pytest.fixture

@@ -120,7 +120,8 @@ def funnel_query(
     ),
     ks AS ({ks})
     SELECT 'reached' AS kind, ks.k, CAST(NULL AS TEXT) AS label, SUM(far.c) AS a, SUM(far.s) AS b,
-           NULL AS c, NULL AS d, NULL AS e, NULL AS f
+           CAST(NULL AS BIGINT) AS c, CAST(NULL AS BIGINT) AS d, CAST(NULL AS BIGINT) AS e,
+           CAST(NULL AS BIGINT) AS f
     FROM ks JOIN far ON far.furthest >= ks.k GROUP BY ks.k
     UNION ALL
     SELECT 'entered', ks.k, NULL, SUM(spans.c), SUM(CASE WHEN ks.k < spans.furthest THEN spans.c ELSE 0 END),

@@ -36,7 +36,7 @@ class PushdownSession:
     def _responses(self) -> str:
         p = self.dialect.param
         return (
-            "rs AS (SELECT customer_id, survey_id, score, responded_at FROM survey_responses "
+            "rs AS (SELECT customer_id, survey_id, CAST(score AS BIGINT) AS score, responded_at FROM survey_responses "
             f"WHERE tenant_id = {p} AND kind = {p})"
         )
 
