@@ -7,7 +7,7 @@ inside one SQL statement, so they report the phases they pass: `done` of `total`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from typing import TypeVar
 
 from bizrel.core.progress import Progress
@@ -26,7 +26,7 @@ def counted(records: Iterable[T], progress: Progress | None, every: int = EVERY)
 
 
 def _counting(records: Iterable[T], progress: Progress, every: int) -> Iterator[T]:
-    total = len(records) if hasattr(records, "__len__") else None
+    total = len(records) if isinstance(records, Sized) else None
     done = 0
     for record in records:
         yield record
