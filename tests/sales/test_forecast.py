@@ -145,6 +145,7 @@ def test_closed_deals_are_never_open_pipeline(deals: list[tuple[str, int, str]])
     assert q.commit.to_minor() + q.best_case.to_minor() + q.pipeline.to_minor() == open_total
     assert q.won.to_minor() == sum(o.amount.to_minor() for o in opps if o.status.value == "won")
     assert q.weighted <= q.commit + q.best_case + q.pipeline
+    assert q.weighted == Money.total((line.weighted for line in f.lines), "USD")
 
 
 def test_win_probability_explains_each_factor() -> None:

@@ -141,26 +141,24 @@ class Forecast:
     as_of: datetime
 
     def totals(self, *, by_owner: bool = True) -> dict[tuple[str, Period], ForecastTotals]:
-        """Per (owner, period); with by_owner False the owner is "*" (the whole team)."""
-        out: dict[tuple[str, Period], ForecastTotals] = {}
-        zero = ForecastTotals.zero(self.currency)
+        """Per (owner, period); with by_owner False the owner is "*" (the whole team).
+
+        Sums integer minor units and builds Money once per total: the lines may be millions."""
+        slot = {ForecastCategory.COMMIT: 0, ForecastCategory.BEST_CASE: 1, ForecastCategory.PIPELINE: 2}
+        sums: dict[tuple[str, Period], list[int]] = {}
         for line in self.lines:
             if line.category is ForecastCategory.OMITTED:
                 continue
             key = (line.owner_id if by_owner else "*", line.period)
-            z = Money.zero(self.currency)
-            add = ForecastTotals(
-                commit=line.amount if line.category is ForecastCategory.COMMIT else z,
-                best_case=line.amount if line.category is ForecastCategory.BEST_CASE else z,
-                pipeline=line.amount if line.category is ForecastCategory.PIPELINE else z,
-                weighted=line.weighted,
-                won=z,
-            )
-            out[key] = out.get(key, zero) + add
+            figures = sums.get(key) or sums.setdefault(key, [0, 0, 0, 0, 0])
+            figures[slot[line.category]] += line.amount.to_minor()
+            figures[3] += line.weighted.to_minor()
         for owner, period, amount in self.won_lines:
             key = (owner if by_owner else "*", period)
-            out[key] = out.get(key, zero) + ForecastTotals.zero(self.currency).with_won(amount)
-        return out
+            figures = sums.get(key) or sums.setdefault(key, [0, 0, 0, 0, 0])
+            figures[4] += amount.to_minor()
+        cur = self.currency
+        return {key: ForecastTotals(*(Money.from_minor(v, cur) for v in figures)) for key, figures in sums.items()}
 
     def for_period(self, period: Period) -> ForecastTotals:
         return self.totals(by_owner=False).get(("*", period), ForecastTotals.zero(self.currency))
