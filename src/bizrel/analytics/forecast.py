@@ -227,11 +227,19 @@ def _forecast(
     reference's error)."""
     base = rates.base
     periods: dict[int, Period] = {}
+    probabilities: dict[str, Decimal] = {}
+    categories = {c.value: c for c in ForecastCategory}
 
     def period(start: int, end: int) -> Period:
         found = periods.get(start)
         if found is None:
             found = periods[start] = Period(_day(start, kind), _day(end, kind), kind)
+        return found
+
+    def probability(text: str) -> Decimal:
+        found = probabilities.get(text)
+        if found is None:
+            found = probabilities[text] = Decimal(text)
         return found
 
     lines = []
@@ -247,8 +255,8 @@ def _forecast(
                 opportunity_id=id,
                 owner_id=owner,
                 period=period(start, end),
-                category=ForecastCategory(category),
-                probability=Decimal(p),
+                category=categories[category],
+                probability=probability(p),
                 amount=Money.from_minor(_int(amount), base),
                 weighted=Money.from_minor(_int(weighted), base),
                 overridden=detail[3] is not None,
@@ -265,6 +273,8 @@ def _day(index: int, kind: PeriodKind) -> date:
 def _int(value: object) -> int:
     """An integer result (PostgreSQL NUMERIC arrives as Decimal); SQLite turns an integer overflow
     into a float, which is refused rather than rounded."""
+    if type(value) is int:
+        return value
     if isinstance(value, float):
         raise ValidationError("amount", value, "a converted amount does not fit in 64-bit minor units")
     return int(value)  # type: ignore[call-overload,no-any-return]

@@ -30,7 +30,7 @@ from bizrel.analytics.dialect import Dialect
 from bizrel.core.money import EXACT
 from bizrel.core.periods import PeriodKind
 
-__all__ = ["LIMB", "MONTHS", "Factors", "factors", "forecast_query", "limbs"]
+__all__ = ["LIMB", "MONTHS", "Factors", "factors", "forecast_query", "limbs", "product"]
 
 LIMB = 10**6
 _AMOUNT_LIMBS = 4  # |amount_minor| < 2**63 < 10**24
@@ -83,33 +83,43 @@ def _relation(columns: tuple[str, ...], rows: list[tuple[str, ...]], types: tupl
     )
 
 
-def times_half_even(d: Dialect, a: str, factor: list[str], shift: int) -> str:
-    """a * factor / 10**(6 * shift) rounded half-even, exactly; `factor` is its limbs (low first,
-    non-negative), at least shift + 1 of them."""
+def product(d: Dialect, source: str, a: str, factor: list[str], shift: int, out: str) -> tuple[list[str], str]:
+    """CTEs that add the column `out` = a * factor / 10**(6 * shift) rounded half-even, exactly, to
+    the columns of `source`; `factor` names its limbs (low first, non-negative), at least shift + 1
+    of them. Returns the CTEs and the name of the last. Each step is materialized: inlined, the
+    databases would repeat the earlier steps' expressions wherever a later one uses them."""
     magnitude = f"abs({a})"
-    a_limbs = [d.mod(magnitude if i == 0 else d.idiv(magnitude, str(LIMB**i)), str(LIMB)) for i in range(_AMOUNT_LIMBS)]
-    columns = [
-        "("
-        + " + ".join(f"{a_limbs[i]} * {factor[k - i]}" for i in range(_AMOUNT_LIMBS) if 0 <= k - i < len(factor))
-        + ")"
+    x = [f"{out}_x{i}" for i in range(_AMOUNT_LIMBS)]
+    split = ", ".join(
+        f"{d.mod(magnitude if i == 0 else d.idiv(magnitude, str(LIMB**i)), str(LIMB))} AS {x[i]}"
+        for i in range(_AMOUNT_LIMBS)
+    )
+    sums = [
+        " + ".join(f"{x[i]} * {factor[k - i]}" for i in range(_AMOUNT_LIMBS) if 0 <= k - i < len(factor))
         for k in range(_AMOUNT_LIMBS + len(factor) - 1)
     ]
+    c = [f"{out}_c{k}" for k in range(len(sums))]
     carry: str | None = None
     low = []
     for k in range(shift):
-        total = columns[k] if carry is None else f"({columns[k]} + {carry})"
+        total = c[k] if carry is None else f"({c[k]} + {carry})"
         low.append(d.mod(total, str(LIMB)))
         carry = d.idiv(total, str(LIMB))
-    high = columns[-1]
-    for k in range(len(columns) - 2, shift - 1, -1):  # Horner: overflows only if the result does
-        high = f"({high} * {LIMB} + {columns[k]})"
+    high = c[-1]
+    for k in range(len(c) - 2, shift - 1, -1):  # Horner: overflows only if the result does
+        high = f"({high} * {LIMB} + {c[k]})"
     quotient = high if carry is None else f"({high} + {carry})"
-    if shift:
-        top, rest = low[-1], " + ".join(low[:-1])
-        tie_up = f"{d.mod(quotient, '2')} = 1" + (f" OR ({rest}) > 0" if rest else "")
-        half = LIMB // 2
-        quotient = f"({quotient} + CASE WHEN {top} > {half} OR ({top} = {half} AND ({tie_up})) THEN 1 ELSE 0 END)"
-    return f"({quotient} * CASE WHEN {a} < 0 THEN -1 ELSE 1 END)"
+    top = low[-1] if low else "0"
+    rest = " + ".join(low[:-1]) or "0"
+    q, half = f"{out}_q", LIMB // 2
+    round_up = f"{out}_top > {half} OR ({out}_top = {half} AND ({d.mod(q, '2')} = 1 OR {out}_rest > 0))"
+    steps = [
+        f"SELECT {source}.*, {split}, CASE WHEN {a} < 0 THEN -1 ELSE 1 END AS {out}_sign FROM {source}",
+        f"SELECT {out}_1.*, " + ", ".join(f"{s} AS {name}" for s, name in zip(sums, c, strict=True)) + f" FROM {out}_1",
+        f"SELECT {out}_2.*, {quotient} AS {q}, {top} AS {out}_top, {rest} AS {out}_rest FROM {out}_2",
+        f"SELECT {out}_3.*, ({q} + CASE WHEN {round_up} THEN 1 ELSE 0 END) * {out}_sign AS {out} FROM {out}_3",
+    ]
+    return [f"{out}_{n + 1} AS MATERIALIZED ({step})" for n, step in enumerate(steps)], f"{out}_4"
 
 
 def _period(d: Dialect, kind: PeriodKind, start_month: int) -> tuple[str, str, str]:
@@ -164,8 +174,9 @@ def forecast_query(
     anchor, start, end = _period(d, kind, start_month)
     rate_limbs = ", ".join(f"rates.{c}" for c in rate_columns)
     categories = ", ".join(_text(c) for c in CATEGORIES)
-    amount = times_half_even(d, "amount_minor", list(rate_columns), rate_scale[0])
-    weighted = times_half_even(d, "amount", [f"f{j}" for j in range(probability[1])], probability[0])
+    converted, last = product(d, "joined", "amount_minor", list(rate_columns), rate_scale[0], "amount")
+    weighing, last = product(d, last, "amount", [f"f{j}" for j in range(probability[1])], probability[0], "weighted")
+    steps = ",\n    ".join(converted + weighing)
     return f"""
     WITH rates AS ({rate_relation}),
     stages AS ({stage_relation}),
@@ -185,10 +196,10 @@ def forecast_query(
         LEFT JOIN pipelines ON deal.status = 'open' AND pipelines.id = deal.pipeline_id
         LEFT JOIN stages ON deal.status = 'open' AND stages.pipeline_id = deal.pipeline_id AND stages.name = deal.stage
     ),
-    converted AS (SELECT joined.*, {amount} AS amount FROM joined)
+    {steps}
     SELECT ord, id, owner_id, status, {start} AS period_start, {end} AS period_end,
            COALESCE(forecast_override, stage_category) AS category, probability, amount,
-           CASE WHEN status = 'open' THEN {weighted} END AS weighted,
+           CASE WHEN status = 'open' THEN weighted END AS weighted,
            CASE WHEN status = 'open' AND forecast_override IS NOT NULL AND forecast_override NOT IN ({categories})
                 THEN 'forecast_override'
                 WHEN status = 'open' AND known_pipeline IS NULL THEN 'pipeline_id'
@@ -196,5 +207,5 @@ def forecast_query(
                 WHEN rated IS NULL THEN 'rates'
                 WHEN day IS NULL THEN 'expected_close' END AS problem,
            pipeline_id, stage, currency, forecast_override
-    FROM converted ORDER BY ord
+    FROM {last} ORDER BY ord
     """
