@@ -56,8 +56,14 @@ def pipelines(draw: st.DrawFn) -> list[Pipeline]:
 
 @st.composite
 def deals(draw: st.DrawFn, pipes: list[Pipeline], currencies: list[str]) -> list[Opportunity]:
-    """Few owners, days and amounts so ties are common; amounts up to 10**17 minor units."""
-    amounts = st.one_of(st.integers(0, 4).map(lambda x: x * 250), st.integers(0, 10**12), st.integers(0, 10**17))
+    """Few owners, days and amounts so ties are common; amounts up to 10**17 minor units, a few
+    negative ones (the reference takes them: a credit)."""
+    amounts = st.one_of(
+        st.integers(0, 4).map(lambda x: x * 250),
+        st.integers(0, 10**12),
+        st.integers(0, 10**17),
+        st.integers(-(10**9), -1),
+    )
     rows = []
     for i in range(draw(st.integers(0, 12))):
         pipeline = draw(st.sampled_from(pipes))
