@@ -56,12 +56,13 @@ def pipelines(draw: st.DrawFn) -> list[Pipeline]:
 
 @st.composite
 def deals(draw: st.DrawFn, pipes: list[Pipeline], currencies: list[str]) -> list[Opportunity]:
-    """Few owners, days and amounts so ties are common; amounts up to 10**17 minor units, a few
-    negative ones (the reference takes them: a credit)."""
+    """Few owners, days and amounts so ties are common; amounts up to 10**13 minor units (whose
+    conversions still fit in 64 bits: see the test of larger ones), a few negative ones (the
+    reference takes them: a credit)."""
     amounts = st.one_of(
         st.integers(0, 4).map(lambda x: x * 250),
         st.integers(0, 10**12),
-        st.integers(0, 10**17),
+        st.integers(0, 10**13),
         st.integers(-(10**9), -1),
     )
     rows = []
@@ -318,3 +319,22 @@ def test_progress_and_rows(store: Store) -> None:
     assert calls == [(2, 2)]
     table = frames.to_pandas(result)
     assert list(table["owner_id"]) == ["bo", "rep"] and list(table["weighted"]) == [Decimal("5.00")] * 2
+
+
+def test_amounts_beyond_64_bits_are_exact_on_postgresql_and_refused_elsewhere(store: Store) -> None:
+    """SQLite and the engine compute in 64-bit integers: a converted amount beyond them is refused,
+    never rounded; PostgreSQL's NUMERIC gives the reference's value."""
+    opportunities = [_deal(amount=Money.from_minor(10**18, "JPY")), _deal(id="b")]
+    rates = RateTable("KWD", {"JPY": Decimal("147.5"), "USD": Decimal("0.31")})
+    expected = reference(opportunities, PIPES, rates=rates, as_of=T0)
+    assert expected.lines[0].amount == Money.from_minor(1475 * 10**20, "KWD")
+    with pytest.raises(ValidationError) as err:
+        build_forecast(frame(opportunities), PIPES, rates=rates, as_of=T0)
+    assert err.value.field == "amount"
+    name = stored(store, opportunities)
+    if store.url.startswith("sqlite"):
+        with pytest.raises(ValidationError) as err:
+            build_forecast(store, PIPES, rates=rates, as_of=T0, tenant_id=name)
+        assert err.value.field == "amount"
+    else:
+        assert build_forecast(store, PIPES, rates=rates, as_of=T0, tenant_id=name) == expected

@@ -40,6 +40,7 @@ __all__ = ["build_forecast"]
 
 _PHASES = 3  # load and check, compute the lines, build the Forecast
 _DECIMAL_SCALE = "DECIMAL("
+_TOO_LARGE = "a converted or weighted amount exceeds 64-bit minor units (PostgreSQL push-down takes it)"
 
 
 def build_forecast(
@@ -101,7 +102,10 @@ def build_forecast(
         own = _load(con, opportunities, stage_probabilities, rates, allow_float_amounts)
         phases.advance()
         scale = factors(stage_probabilities, decimals=own if own is not None else 0)
-        rows = con.execute(_sql(DUCKDB, rates, stages, kind, start_month, scale, own is not None)).fetchall()
+        try:
+            rows = con.execute(_sql(DUCKDB, rates, stages, kind, start_month, scale, own is not None)).fetchall()
+        except importlib.import_module("duckdb").OutOfRangeException:
+            raise ValidationError("amount", None, _TOO_LARGE) from None
     phases.advance()
     result = _forecast(rows, rates, kind, at, by_id)
     phases.advance()
@@ -276,7 +280,7 @@ def _int(value: object) -> int:
     if type(value) is int:
         return value
     if isinstance(value, float):
-        raise ValidationError("amount", value, "a converted amount does not fit in 64-bit minor units")
+        raise ValidationError("amount", value, _TOO_LARGE)
     return int(value)  # type: ignore[call-overload,no-any-return]
 
 
