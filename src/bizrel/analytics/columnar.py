@@ -107,7 +107,11 @@ def _single_currency(con: Any, relation: str) -> str | None:
     return found[0] if found else None
 
 
-def _amount_minor(con: Any, types: dict[str, str], exponent: int, allow_float: bool) -> str:
+def _amount_minor(
+    con: Any, types: dict[str, str], exponent: int | None, allow_float: bool, *, scale: str | None = None
+) -> str:
+    """amount_minor as SQL over `src`; `scale` (10**exponent, or an SQL expression giving each
+    row's scale when the rows are in several currencies) converts an amount column."""
     if "amount_minor" in types:
         if types["amount_minor"] not in _INTEGER:
             raise ValidationError("amount_minor", types["amount_minor"], "amount_minor must be an integer column")
@@ -115,7 +119,8 @@ def _amount_minor(con: Any, types: dict[str, str], exponent: int, allow_float: b
     if "amount" not in types:
         raise ValidationError("amount", sorted(types), "the input needs an 'amount' or 'amount_minor' column")
     kind = types["amount"]
-    scale = 10**exponent
+    if scale is None:
+        scale = str(10 ** (exponent or 0))
     if kind in ("DOUBLE", "FLOAT", "REAL"):
         if not allow_float:
             raise ValidationError(
@@ -130,7 +135,8 @@ def _amount_minor(con: Any, types: dict[str, str], exponent: int, allow_float: b
             f"SELECT amount FROM src WHERE amount * {scale} <> CAST(amount * {scale} AS HUGEINT) LIMIT 1"
         ).fetchall()
         if inexact:
-            raise ValidationError("amount", inexact[0][0], f"more decimal places than the currency's {exponent}")
+            digits = "minor unit" if exponent is None else str(exponent)
+            raise ValidationError("amount", inexact[0][0], f"more decimal places than the currency's {digits}")
         return f"CAST(amount * {scale} AS BIGINT)"
     raise ValidationError("amount", kind, "amount must be a DECIMAL or integer column (or amount_minor)")
 

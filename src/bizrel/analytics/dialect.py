@@ -58,6 +58,10 @@ class Dialect:
             return f"div(({a}), ({b}))"
         return f"(({a}) / ({b}))"
 
+    def mod(self, a: str, b: str) -> str:
+        """a modulo b for non-negative integers (psycopg reads % as a parameter marker)."""
+        return f"mod({a}, {b})" if self.name == "postgres" else f"(({a}) % ({b}))"
+
     def wide(self, expr: str) -> str:
         """expr as an integer wide enough for products of sums (SQLite has 64 bits only)."""
         if self.name == "duckdb":
@@ -70,8 +74,9 @@ class Dialect:
         """a / b rounded half-even to an integer (b > 0), with integer arithmetic only."""
         q = self.idiv(f"abs({a})", b)
         r = f"(abs({a}) - {q} * ({b}))"
-        odd = f"mod({q}, 2)" if self.name == "postgres" else f"({q} % 2)"  # psycopg reads % as a parameter marker
-        rounded = f"(CASE WHEN 2 * {r} > ({b}) THEN {q} + 1 WHEN 2 * {r} = ({b}) THEN {q} + {odd} ELSE {q} END)"
+        rounded = (
+            f"(CASE WHEN 2 * {r} > ({b}) THEN {q} + 1 WHEN 2 * {r} = ({b}) THEN {q} + {self.mod(q, '2')} ELSE {q} END)"
+        )
         return f"(CASE WHEN ({a}) < 0 THEN -{rounded} ELSE {rounded} END)"
 
     # customer analytics
@@ -81,7 +86,10 @@ class Dialect:
         if self.name == "duckdb" and tz == "UTC":  # a plain TIMESTAMP from epoch microseconds: no ICU
             at = f"make_timestamp(epoch_us({timestamp}))"
             return f"(year({at}) * 12 + month({at}) - 1)"
-        day = self.local_date(timestamp, tz)
+        return self.date_month_index(self.local_date(timestamp, tz))
+
+    def date_month_index(self, day: str) -> str:
+        """year * 12 + month - 1 of a date expression."""
         if self.name == "sqlite":  # day is 'YYYY-MM-DD' text
             return f"(CAST(substr({day}, 1, 4) AS INTEGER) * 12 + CAST(substr({day}, 6, 2) AS INTEGER) - 1)"
         return f"(CAST(EXTRACT(YEAR FROM {day}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {day}) AS INTEGER) - 1)"

@@ -24,7 +24,7 @@ from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import utc
 from bizrel.core.errors import InvariantViolation, ValidationError
 from bizrel.core.ids import TenantId, check_id
-from bizrel.core.money import Currency, Money, to_decimal
+from bizrel.core.money import EXACT, Currency, Money, to_decimal
 from bizrel.core.numbers import ratio
 from bizrel.core.periods import Period, PeriodKind
 from bizrel.core.report import html_table, text_table
@@ -68,7 +68,8 @@ class RateTable:
         rate = self.rates.get(money.currency.code)
         if rate is None:
             raise ValidationError("rates", money.currency.code, f"no rate to {self.base.code} in the rate table")
-        return Money.of(money.amount * to_decimal(rate, "rate"), self.base, rounding=ROUND_HALF_EVEN)
+        # exact product, one rounding: the global context would round to 28 digits first
+        return Money.of(EXACT.multiply(money.amount, to_decimal(rate, "rate")), self.base, rounding=ROUND_HALF_EVEN)
 
 
 @frozen
