@@ -6,6 +6,7 @@ arrives. Each analytic has one SQL formulation; `dialect` holds what differs bet
 SQLite and PostgreSQL.
 """
 
+from bizrel.analytics.closed_loop import closed_loop_report
 from bizrel.analytics.funnel import funnel_report
 from bizrel.analytics.retention import (
     average_order_value,
@@ -22,6 +23,7 @@ from bizrel.analytics.satisfaction import csat_by_period, csat_by_segment, nps_b
 __all__ = [
     "average_order_value",
     "churn_rate",
+    "closed_loop_report",
     "cohort_retention",
     "csat_by_period",
     "csat_by_segment",

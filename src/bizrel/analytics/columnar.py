@@ -47,19 +47,42 @@ def connect() -> Any:
     return database.cursor()
 
 
-def _source(con: Any, data: object, name: str = "src") -> None:
-    if isinstance(data, str | os.PathLike):
-        path = os.fspath(data)
-        if not os.path.exists(path):
-            raise ValidationError("data", path, "no such file")
-        reader = con.read_parquet if path.endswith((".parquet", ".pq")) else con.read_csv
-        reader(path).create_view(name)
+def _source(con: Any, data: object, name: str = "src", position: str | None = None) -> None:
+    """Register the input as `name`; with `position`, plus that column numbering the rows in input
+    order (a scan's order is not guaranteed to survive DuckDB's parallel operators)."""
+    if position is not None:
+        pyarrow = importlib.import_module("pyarrow")
+        table = _arrow(con, data)
+        con.register(name, table.append_column(position, pyarrow.array(range(table.num_rows), pyarrow.int64())))
+    elif isinstance(data, str | os.PathLike):
+        _file(con, data).create_view(name)
     elif type(data).__module__.startswith("pandas"):
         # DuckDB scans Arrow in parallel and pandas object columns one row at a time
         pyarrow = importlib.import_module("pyarrow")
         con.register(name, pyarrow.Table.from_pandas(data, preserve_index=False))
     else:
         con.register(name, data)
+
+
+def _file(con: Any, data: str | os.PathLike[str]) -> Any:
+    path = os.fspath(data)
+    if not os.path.exists(path):
+        raise ValidationError("data", path, "no such file")
+    reader = con.read_parquet if path.endswith((".parquet", ".pq")) else con.read_csv
+    return reader(path)
+
+
+def _arrow(con: Any, data: object) -> Any:
+    """The input as one Arrow table."""
+    pyarrow = importlib.import_module("pyarrow")
+    if isinstance(data, str | os.PathLike):
+        return _file(con, data).to_arrow_table()
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        return pyarrow.Table.from_pandas(data, preserve_index=False)
+    if module == "polars":
+        return data.to_arrow()  # type: ignore[attr-defined]
+    return pyarrow.table(data)
 
 
 @frozen
@@ -107,7 +130,7 @@ def _single_currency(con: Any, relation: str) -> str | None:
     return found[0] if found else None
 
 
-def _amount_minor(con: Any, types: dict[str, str], exponent: int, allow_float: bool) -> str:
+def _amount_minor(con: Any, types: dict[str, str], exponent: int, allow_float: bool, relation: str = "src") -> str:
     if "amount_minor" in types:
         if types["amount_minor"] not in _INTEGER:
             raise ValidationError("amount_minor", types["amount_minor"], "amount_minor must be an integer column")
@@ -127,7 +150,7 @@ def _amount_minor(con: Any, types: dict[str, str], exponent: int, allow_float: b
         return f"CAST(round_even(amount * {scale}, 0) AS BIGINT)"
     if kind.startswith("DECIMAL") or kind in _INTEGER:
         inexact = con.execute(
-            f"SELECT amount FROM src WHERE amount * {scale} <> CAST(amount * {scale} AS HUGEINT) LIMIT 1"
+            f"SELECT amount FROM {relation} WHERE amount * {scale} <> CAST(amount * {scale} AS HUGEINT) LIMIT 1"
         ).fetchall()
         if inexact:
             raise ValidationError("amount", inexact[0][0], f"more decimal places than the currency's {exponent}")
