@@ -262,6 +262,11 @@ def test_the_store_clock_is_the_default_as_of(store: Store) -> None:
     assert report == expected and report.line("ann").retained == 0
     earlier = closed_loop_report(store, tenant_id=tenant, as_of=T0 + timedelta(days=100))
     assert earlier.line("ann").retained == 1
+    at_the_churn = T0 + timedelta(days=403)  # churned as of the very instant
+    with store.unit_of_work(tenant) as uow:
+        expected = reference(deal_outcomes(uow, at_the_churn))
+    assert closed_loop_report(store, tenant_id=tenant, as_of=at_the_churn) == expected
+    assert expected.line("ann").retained == 0
 
 
 def test_mixed_currencies_are_refused_on_every_path(store: Store, tmp_path: Path) -> None:
