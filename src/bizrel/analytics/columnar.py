@@ -50,12 +50,17 @@ def connect() -> Any:
 def _source(con: Any, data: object, name: str = "src", position: str | None = None) -> None:
     """Register the input as `name`; with `position`, plus that column numbering the rows in input
     order (a scan's order is not guaranteed to survive DuckDB's parallel operators)."""
-    if position is not None:
+    if isinstance(data, str | os.PathLike) and (position is None or _is_parquet(data)):
+        relation = _file(con, data, numbered=position is not None)
+        if position is None:
+            relation.create_view(name)
+        else:
+            relation.create_view(f"{name}_file")
+            con.execute(f"CREATE TEMP VIEW {name} AS SELECT * RENAME (file_row_number AS {position}) FROM {name}_file")
+    elif position is not None:
         pyarrow = importlib.import_module("pyarrow")
         table = _arrow(con, data)
         con.register(name, table.append_column(position, pyarrow.array(range(table.num_rows), pyarrow.int64())))
-    elif isinstance(data, str | os.PathLike):
-        _file(con, data).create_view(name)
     elif type(data).__module__.startswith("pandas"):
         # DuckDB scans Arrow in parallel and pandas object columns one row at a time
         pyarrow = importlib.import_module("pyarrow")
@@ -64,16 +69,21 @@ def _source(con: Any, data: object, name: str = "src", position: str | None = No
         con.register(name, data)
 
 
-def _file(con: Any, data: str | os.PathLike[str]) -> Any:
+def _is_parquet(path: str | os.PathLike[str]) -> bool:
+    return os.fspath(path).endswith((".parquet", ".pq"))
+
+
+def _file(con: Any, data: str | os.PathLike[str], *, numbered: bool = False) -> Any:
     path = os.fspath(data)
     if not os.path.exists(path):
         raise ValidationError("data", path, "no such file")
-    reader = con.read_parquet if path.endswith((".parquet", ".pq")) else con.read_csv
-    return reader(path)
+    if _is_parquet(path):
+        return con.read_parquet(path, file_row_number=numbered)
+    return con.read_csv(path)
 
 
 def _arrow(con: Any, data: object) -> Any:
-    """The input as one Arrow table."""
+    """The input as one Arrow table (a CSV file read whole: its reader numbers no rows)."""
     pyarrow = importlib.import_module("pyarrow")
     if isinstance(data, str | os.PathLike):
         return _file(con, data).to_arrow_table()
