@@ -350,3 +350,27 @@ def test_progress_and_rows() -> None:
     assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert to_pandas(report)["group"].tolist() == ["ann"]
     assert closed_loop_report(*frames([])) == reference([]) == closed_loop_report([])
+
+
+def test_csv_files_keep_the_input_order(tmp_path: Path) -> None:
+    deals = [
+        DealOutcome(
+            opportunity_id=f"o{i}",
+            customer_id="c1",
+            rep="ann",
+            source="web",
+            pipeline="nb",
+            amount=Money(10, "EUR"),
+            opened_at=T0,
+            closed_at=T0 + timedelta(days=i),
+            terms=(Money(10, "EUR"), Money(12, "EUR")),
+            nps=nps,
+            churned_at=T0 + timedelta(days=200) if i == 1 else None,
+        )
+        for i, nps in enumerate([10, 3, None])
+    ]
+    deal_frame, terms = frames(deals)
+    deal_frame.to_csv(tmp_path / "deals.csv", index=False)
+    terms.to_csv(tmp_path / "terms.csv", index=False)
+    report = closed_loop_report(tmp_path / "deals.csv", tmp_path / "terms.csv")
+    assert report == reference(deals) and report.line("ann").nps == Decimal(-100)
