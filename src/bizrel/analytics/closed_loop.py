@@ -15,7 +15,7 @@ Timestamps must be timezone-aware.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from bizrel.adapters import Store
 from bizrel.analytics.closed_loop_sql import CURRENCIES, closed_loop_query, group_key, store_relations
 from bizrel.analytics.columnar import _amount_minor, _single_currency, _source, connect, is_columnar
-from bizrel.analytics.dialect import DUCKDB
+from bizrel.analytics.dialect import DUCKDB, Dialect
 from bizrel.analytics.funnel import _columns
 from bizrel.analytics.progress import Phases, counted
 from bizrel.analytics.pushdown import pushdown
@@ -39,7 +39,7 @@ from bizrel.bridge.closed_loop import closed_loop_report as reference
 from bizrel.core.clock import utc
 from bizrel.core.currencies import MINOR_UNITS
 from bizrel.core.errors import ValidationError
-from bizrel.core.money import Currency, Money
+from bizrel.core.money import Money
 from bizrel.core.progress import Progress
 
 __all__ = ["closed_loop_report"]
@@ -89,31 +89,20 @@ def closed_loop_report(
         phases = Phases(progress, 3)
         at = utc(as_of, "as_of") if as_of is not None else deals.clock.now()
         with pushdown(deals, tenant_id) as session:
-            d = session.dialect
-            views, ctes = store_relations(d, (at - _EPOCH) // timedelta(microseconds=1))
-            found = session.query_tables(views, f"WITH RECURSIVE {ctes} {CURRENCIES}")
-            currency = single_currency(str(r[0]) for r in found)
-            phases.advance()
-            query = closed_loop_query(d, group_key(d, by, currency, size_bands, cycle_bands), quality_days)
-            rows = session.query_tables(views, f"WITH RECURSIVE {ctes}, {query.strip()[5:]}")
-            phases.advance()
-        report = _report(rows, currency, options)
-        phases.advance()
-        return report
+            views, ctes = store_relations(session.dialect, (at - _EPOCH) // timedelta(microseconds=1))
+            return _finish(
+                session.dialect,
+                lambda sql: session.query_tables(views, f"WITH RECURSIVE {ctes}, {sql.strip()[5:]}"),
+                options,
+                phases,
+            )
     if is_columnar(deals):
         if terms is None:
             raise ValidationError("terms", None, "columnar deals need their terms beside them")
         phases = Phases(progress, 3)
         con = connect()
         _load(con, deals, terms, allow_float_amounts)
-        currency = single_currency(str(r[0]) for r in con.execute(CURRENCIES).fetchall())
-        phases.advance()
-        query = closed_loop_query(DUCKDB, group_key(DUCKDB, by, currency, size_bands, cycle_bands), quality_days)
-        rows = con.execute(query).fetchall()
-        phases.advance()
-        report = _report(rows, currency, options)
-        phases.advance()
-        return report
+        return _finish(DUCKDB, lambda sql: list(con.execute(sql).fetchall()), options, phases)
     outcomes: Iterable[DealOutcome] = deals  # type: ignore[assignment]
     return reference(counted(outcomes, progress), **options)  # type: ignore[arg-type]
 
@@ -146,8 +135,16 @@ def _load(con: Any, deals: object, terms: object, allow_float_amounts: bool) -> 
     )
 
 
-def _report(rows: list[tuple[Any, ...]], currency: Currency | None, options: dict[str, Any]) -> ClosedLoopReport:
-    """The reference's report from the per-group figures, finished by the reference's own code."""
+def _finish(
+    d: Dialect, read: Callable[[str], list[tuple[Any, ...]]], options: dict[str, Any], phases: Phases
+) -> ClosedLoopReport:
+    """Check the currency, aggregate per group in the database, and finish the figures with the
+    reference's own code (`read` runs a query starting WITH over the relations deals and terms)."""
+    currency = single_currency(str(r[0]) for r in read(CURRENCIES))
+    phases.advance()
+    group = group_key(d, options["by"], currency, options["size_bands"], options["cycle_bands"])
+    rows = read(closed_loop_query(d, group, options["quality_days"]))
+    phases.advance()
     figures = {
         str(r[0]): GroupFigures(
             deals=int(r[1]),
@@ -164,4 +161,6 @@ def _report(rows: list[tuple[Any, ...]], currency: Currency | None, options: dic
         )
         for r in rows
     }
-    return report_from_figures(options["by"], options["quality_days"], currency, figures, options["costs"])
+    report = report_from_figures(options["by"], options["quality_days"], currency, figures, options["costs"])
+    phases.advance()
+    return report

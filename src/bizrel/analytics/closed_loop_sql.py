@@ -28,8 +28,11 @@ __all__ = ["CURRENCIES", "closed_loop_query", "group_key", "store_relations"]
 _DAY_US = 86_400_000_000
 
 CURRENCIES = """
-    SELECT currency FROM deals WHERE currency IS NOT NULL
-    UNION SELECT currency FROM terms WHERE currency IS NOT NULL
+    WITH found AS (
+        SELECT currency FROM deals WHERE currency IS NOT NULL
+        UNION SELECT currency FROM terms WHERE currency IS NOT NULL
+    )
+    SELECT currency FROM found
 """
 """The distinct currencies of the deals and their terms (the caller refuses more than one)."""
 
