@@ -6,6 +6,7 @@ arrives. Each analytic has one SQL formulation; `dialect` holds what differs bet
 SQLite and PostgreSQL.
 """
 
+from bizrel.analytics.closed_loop import closed_loop_report
 from bizrel.analytics.forecast import build_forecast
 from bizrel.analytics.funnel import funnel_report
 from bizrel.analytics.retention import (
@@ -24,6 +25,7 @@ __all__ = [
     "average_order_value",
     "build_forecast",
     "churn_rate",
+    "closed_loop_report",
     "cohort_retention",
     "csat_by_period",
     "csat_by_segment",

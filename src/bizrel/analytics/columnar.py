@@ -47,19 +47,52 @@ def connect() -> Any:
     return database.cursor()
 
 
-def _source(con: Any, data: object, name: str = "src") -> None:
-    if isinstance(data, str | os.PathLike):
-        path = os.fspath(data)
-        if not os.path.exists(path):
-            raise ValidationError("data", path, "no such file")
-        reader = con.read_parquet if path.endswith((".parquet", ".pq")) else con.read_csv
-        reader(path).create_view(name)
+def _source(con: Any, data: object, name: str = "src", position: str | None = None) -> None:
+    """Register the input as `name`; with `position`, plus that column numbering the rows in input
+    order (a scan's order is not guaranteed to survive DuckDB's parallel operators)."""
+    if isinstance(data, str | os.PathLike) and (position is None or _is_parquet(data)):
+        relation = _file(con, data, numbered=position is not None)
+        if position is None:
+            relation.create_view(name)
+        else:
+            relation.create_view(f"{name}_file")
+            con.execute(f"CREATE TEMP VIEW {name} AS SELECT * RENAME (file_row_number AS {position}) FROM {name}_file")
+    elif position is not None:
+        pyarrow = importlib.import_module("pyarrow")
+        table = _arrow(con, data)
+        con.register(name, table.append_column(position, pyarrow.array(range(table.num_rows), pyarrow.int64())))
     elif type(data).__module__.startswith("pandas"):
         # DuckDB scans Arrow in parallel and pandas object columns one row at a time
         pyarrow = importlib.import_module("pyarrow")
         con.register(name, pyarrow.Table.from_pandas(data, preserve_index=False))
     else:
         con.register(name, data)
+
+
+def _is_parquet(path: str | os.PathLike[str]) -> bool:
+    return os.fspath(path).endswith((".parquet", ".pq"))
+
+
+def _file(con: Any, data: str | os.PathLike[str], *, numbered: bool = False) -> Any:
+    path = os.fspath(data)
+    if not os.path.exists(path):
+        raise ValidationError("data", path, "no such file")
+    if _is_parquet(path):
+        return con.read_parquet(path, file_row_number=numbered)
+    return con.read_csv(path)
+
+
+def _arrow(con: Any, data: object) -> Any:
+    """The input as one Arrow table (a CSV file read whole: its reader numbers no rows)."""
+    pyarrow = importlib.import_module("pyarrow")
+    if isinstance(data, str | os.PathLike):
+        return _file(con, data).to_arrow_table()
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        return pyarrow.Table.from_pandas(data, preserve_index=False)
+    if module == "polars":
+        return data.to_arrow()  # type: ignore[attr-defined]
+    return pyarrow.table(data)
 
 
 @frozen
@@ -108,9 +141,15 @@ def _single_currency(con: Any, relation: str) -> str | None:
 
 
 def _amount_minor(
-    con: Any, types: dict[str, str], exponent: int | None, allow_float: bool, *, scale: str | None = None
+    con: Any,
+    types: dict[str, str],
+    exponent: int | None,
+    allow_float: bool,
+    relation: str = "src",
+    *,
+    scale: str | None = None,
 ) -> str:
-    """amount_minor as SQL over `src`; `scale` (10**exponent, or an SQL expression giving each
+    """amount_minor as SQL over `relation`; `scale` (10**exponent, or an SQL expression giving each
     row's scale when the rows are in several currencies) converts an amount column."""
     if "amount_minor" in types:
         if types["amount_minor"] not in _INTEGER:
@@ -132,7 +171,7 @@ def _amount_minor(
         return f"CAST(round_even(amount * {scale}, 0) AS BIGINT)"
     if kind.startswith("DECIMAL") or kind in _INTEGER:
         inexact = con.execute(
-            f"SELECT amount FROM src WHERE amount * {scale} <> CAST(amount * {scale} AS HUGEINT) LIMIT 1"
+            f"SELECT amount FROM {relation} WHERE amount * {scale} <> CAST(amount * {scale} AS HUGEINT) LIMIT 1"
         ).fetchall()
         if inexact:
             digits = "minor unit" if exponent is None else str(exponent)

@@ -111,14 +111,42 @@ class Dialect:
         return f"(unixepoch(substr({timestamp}, 1, 19)) * 1000000 + CAST(substr({timestamp}, 21, 6) AS INTEGER))"
 
     def json_text(self, column: str, key: str) -> str:
-        """The text member `key` of a JSON object stored in `column` (an aggregate's body)."""
-        if not key.isidentifier():
+        """The text member `key` (a dotted path for nested objects: "roles.sales_owner_id") of a
+        JSON object stored in `column` (an aggregate's body)."""
+        parts = key.split(".")
+        if not all(part.isidentifier() for part in parts):
             raise ValidationError("key", key, "not a JSON member name")
         if self.name == "duckdb":
             return f"json_extract_string({column}, '$.{key}')"
         if self.name == "postgres":
-            return f"(CAST({column} AS JSONB) ->> '{key}')"
+            return f"(CAST({column} AS JSONB) #>> '{{{','.join(parts)}}}')"
         return f"json_extract({column}, '$.{key}')"
+
+    def json_instant(self, column: str, key: str) -> str:
+        """A timestamp member of a stored body (the codec's fixed-width UTC text) as a timestamp
+        expression `epoch_us` reads."""
+        text = self.json_text(column, key)
+        return f"CAST({text} AS TIMESTAMPTZ)" if self.name == "postgres" else text
+
+    def json_tagged_entry(self, column: str, key: str, entry: str, tag: str) -> str:
+        """The integer value stored under `entry` in the dict member `key` of a body (the codec
+        writes a dict as [name, value] pairs, a value of a union type as [type name, value]), or
+        NULL unless the value is of type `tag`; a scalar subquery."""
+        for name in (key, entry, tag):
+            if not name.isidentifier():
+                raise ValidationError("key", name, "not a JSON member name")
+        if self.name == "postgres":
+            return (
+                "(SELECT CAST(x.value -> 1 ->> 1 AS BIGINT) "
+                f"FROM jsonb_array_elements(CAST({column} AS JSONB) -> '{key}') x "
+                f"WHERE x.value ->> 0 = '{entry}' AND x.value -> 1 ->> 0 = '{tag}')"
+            )
+        if self.name == "sqlite":
+            return (
+                f"(SELECT json_extract(value, '$[1][1]') FROM json_each({column}, '$.{key}') "
+                f"WHERE json_extract(value, '$[0]') = '{entry}' AND json_extract(value, '$[1][0]') = '{tag}')"
+            )
+        raise ValidationError("dialect", self.name, "stored bodies are read by the SQLite and PostgreSQL push-down")
 
 
 def _zone(tz: str) -> str:

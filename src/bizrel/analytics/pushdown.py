@@ -68,10 +68,11 @@ class PushdownSession:
     def query_tables(
         self, views: Mapping[str, tuple[str, str, str, tuple[object, ...]]], sql: str
     ) -> list[tuple[Any, ...]]:
-        """Run `sql` (starting WITH ...) over named views of this tenant's rows, each given as
-        (columns, table, extra condition or "", its parameters)."""
+        """Run `sql` (starting WITH ... or WITH RECURSIVE ...) over named views of this tenant's
+        rows, each given as (columns, table, extra condition or "", its parameters)."""
         text = sql.strip()
         assert text.startswith("WITH ")
+        head, text = ("WITH RECURSIVE", text[15:]) if text.startswith("WITH RECURSIVE ") else ("WITH", text[5:])
         p = self.dialect.param
         ctes, params = [], []
         for name, (columns, table, condition, extra) in views.items():
@@ -79,7 +80,7 @@ class PushdownSession:
             # never materialized: joins on a view must reach the table's primary-key index
             ctes.append(f"{name} AS NOT MATERIALIZED (SELECT {columns} FROM {table} WHERE tenant_id = {p}{also})")
             params += [self.tenant_id, *extra]
-        rows: list[tuple[Any, ...]] = self._read_tenant(f"WITH {', '.join(ctes)}, {text[5:]}", tuple(params))
+        rows: list[tuple[Any, ...]] = self._read_tenant(f"{head} {', '.join(ctes)}, {text}", tuple(params))
         return rows
 
     def check_after(self, as_of: datetime) -> None:

@@ -4,7 +4,7 @@ attainment counted only for bookings whose customers are still active N days aft
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -12,13 +12,23 @@ from attrs import frozen
 
 from bizrel.bridge.model import Handoff
 from bizrel.bridge.ports import BridgeUnitOfWork
-from bizrel.core.errors import ValidationError
-from bizrel.core.money import Money
+from bizrel.core.errors import CurrencyMismatch, ValidationError
+from bizrel.core.money import Currency, Money
 from bizrel.core.numbers import ratio
 from bizrel.core.report import html_table, text_table
 from bizrel.customer import RenewalStatus
 
-__all__ = ["ClosedLoopLine", "ClosedLoopReport", "DealOutcome", "closed_loop_report", "deal_outcomes"]
+__all__ = [
+    "ClosedLoopLine",
+    "ClosedLoopReport",
+    "DealOutcome",
+    "GroupFigures",
+    "band_labels",
+    "closed_loop_report",
+    "deal_outcomes",
+    "report_from_figures",
+    "single_currency",
+]
 
 DIMENSIONS = ("rep", "source", "pipeline", "size", "cycle")
 
@@ -119,13 +129,18 @@ class ClosedLoopReport:
         return html_table(_HEADERS, [self._shown(line) for line in self.lines], title=f"closed loop by {self.by}")
 
 
+def band_labels(bands: Sequence[object], unit: str) -> list[str]:
+    """The label of each band below an edge, then the open band at and above the last edge."""
+    lows: list[object] = [Decimal(0), *bands]
+    return [f"{low}-{high}{unit}" for low, high in zip(lows, bands, strict=False)] + [f">={lows[-1]}{unit}"]
+
+
 def _band(value: Decimal, bands: Sequence[Decimal], unit: str) -> str:
-    low = Decimal(0)
-    for high in bands:
+    labels = band_labels(bands, unit)
+    for i, high in enumerate(bands):
         if value < high:
-            return f"{low}-{high}{unit}"
-        low = high
-    return f">={low}{unit}"
+            return labels[i]
+    return labels[-1]
 
 
 def _grouper(by: str, size_bands: Sequence[Decimal], cycle_bands: Sequence[int]) -> Callable[[DealOutcome], str]:
@@ -142,35 +157,65 @@ def _grouper(by: str, size_bands: Sequence[Decimal], cycle_bands: Sequence[int])
     raise ValidationError("by", by, f"one of {', '.join(DIMENSIONS)}")
 
 
-def _nps(scores: Sequence[int]) -> Decimal | None:
-    if not scores:
-        return None
-    promoters = sum(1 for s in scores if s >= 9)
-    detractors = sum(1 for s in scores if s <= 6)
-    share = ratio(promoters - detractors, len(scores))
-    return None if share is None else share * 100
+@frozen(kw_only=True)
+class GroupFigures:
+    """The exact sums and counts of one group that every line figure is finished from: deals,
+    retained deals, first-term, current, kept (current capped at the first term), lifetime, booked
+    and quality-booked revenue in minor units, and the NPS responders (each customer once),
+    promoters and detractors."""
+
+    deals: int
+    retained: int
+    start_minor: int
+    current_minor: int
+    kept_minor: int
+    lifetime_minor: int
+    bookings_minor: int
+    quality_minor: int
+    responders: int
+    promoters: int
+    detractors: int
 
 
-def _line(group: str, deals: Sequence[DealOutcome], quality_days: int, cost: Money | None) -> ClosedLoopLine:
+def _figures(deals: Sequence[DealOutcome], quality_days: int) -> GroupFigures:
     currency = deals[0].amount.currency
-    start = Money.total((d.terms[0] for d in deals), currency)
-    current = Money.total((d.current for d in deals), currency)
-    kept = Money.total((min(d.current, d.terms[0]) for d in deals), currency)
-    lifetime = Money.total((t for d in deals for t in d.terms), currency)
-    bookings = Money.total((d.amount for d in deals), currency)
-    quality = Money.total((d.amount for d in deals if d.active_after(quality_days)), currency)
-    retained = sum(1 for d in deals if d.churned_at is None)
+
+    def minor(amounts: Iterable[Money]) -> int:
+        return Money.total(amounts, currency).to_minor()
+
     by_customer = {d.customer_id: d.nps for d in deals if d.nps is not None}
+    scores = list(by_customer.values())
+    return GroupFigures(
+        deals=len(deals),
+        retained=sum(1 for d in deals if d.churned_at is None),
+        start_minor=minor(d.terms[0] for d in deals),
+        current_minor=minor(d.current for d in deals),
+        kept_minor=minor(min(d.current, d.terms[0]) for d in deals),
+        lifetime_minor=minor(t for d in deals for t in d.terms),
+        bookings_minor=minor(d.amount for d in deals),
+        quality_minor=minor(d.amount for d in deals if d.active_after(quality_days)),
+        responders=len(scores),
+        promoters=sum(1 for s in scores if s >= 9),
+        detractors=sum(1 for s in scores if s <= 6),
+    )
+
+
+def _line(group: str, f: GroupFigures, currency: Currency, cost: Money | None) -> ClosedLoopLine:
+    start = Money.from_minor(f.start_minor, currency)
+    lifetime = Money.from_minor(f.lifetime_minor, currency)
+    bookings = Money.from_minor(f.bookings_minor, currency)
+    quality = Money.from_minor(f.quality_minor, currency)
+    share = ratio(f.promoters - f.detractors, f.responders)
     return ClosedLoopLine(
         group=group,
-        deals=len(deals),
-        retained=retained,
-        retention=ratio(retained, len(deals)),
-        churn=ratio(len(deals) - retained, len(deals)),
-        nps=_nps(list(by_customer.values())),
-        grr=ratio(kept.amount, start.amount),
-        nrr=ratio(current.amount, start.amount),
-        ltv=lifetime.multiply(Decimal(1) / Decimal(len(deals))),
+        deals=f.deals,
+        retained=f.retained,
+        retention=ratio(f.retained, f.deals),
+        churn=ratio(f.deals - f.retained, f.deals),
+        nps=None if share is None else share * 100,
+        grr=ratio(Money.from_minor(f.kept_minor, currency).amount, start.amount),
+        nrr=ratio(Money.from_minor(f.current_minor, currency).amount, start.amount),
+        ltv=lifetime.multiply(Decimal(1) / Decimal(f.deals)),
         bookings=bookings,
         quality_bookings=quality,
         quality_attainment=ratio(quality.amount, bookings.amount),
@@ -178,8 +223,31 @@ def _line(group: str, deals: Sequence[DealOutcome], quality_days: int, cost: Mon
     )
 
 
+def report_from_figures(
+    by: str,
+    quality_days: int,
+    currency: Currency | None,
+    figures: Mapping[str, GroupFigures],
+    costs: Mapping[str, Money] | None,
+) -> ClosedLoopReport:
+    """The report from each group's exact figures (shared by the reference and the SQL paths)."""
+    costs = costs or {}
+    lines: tuple[ClosedLoopLine, ...] = ()
+    if currency is not None:
+        lines = tuple(_line(g, figures[g], currency, costs.get(g)) for g in sorted(figures))
+    return ClosedLoopReport(by=by, quality_days=quality_days, lines=lines)
+
+
+def single_currency(codes: Iterable[str]) -> Currency | None:
+    """The one currency of all amounts and terms (None for no deals); several are refused."""
+    found = sorted(set(codes))
+    if len(found) > 1:
+        raise CurrencyMismatch("currency", found[0], found[1])
+    return Currency.of(found[0]) if found else None
+
+
 def closed_loop_report(
-    deals: Sequence[DealOutcome],
+    deals: Iterable[DealOutcome],
     *,
     by: str = "rep",
     quality_days: int = 90,
@@ -190,15 +258,18 @@ def closed_loop_report(
     """Group won deals by a dimension; `costs` (acquisition cost per group) adds LTV:CAC.
 
     NRR = current recurring revenue / first-term revenue; GRR caps each deal at its first term;
-    lifetime value is the revenue of all terms so far, averaged per deal.
+    lifetime value is the revenue of all terms so far, averaged per deal. All amounts and terms
+    must be in one currency.
     """
     key = _grouper(by, size_bands, cycle_bands)
     groups: dict[str, list[DealOutcome]] = {}
     for deal in deals:
         groups.setdefault(key(deal), []).append(deal)
-    costs = costs or {}
-    lines = tuple(_line(g, groups[g], quality_days, costs.get(g)) for g in sorted(groups))
-    return ClosedLoopReport(by=by, quality_days=quality_days, lines=lines)
+    currency = single_currency(
+        m.currency.code for group in groups.values() for d in group for m in (d.amount, *d.terms)
+    )
+    figures = {g: _figures(group, quality_days) for g, group in groups.items()}
+    return report_from_figures(by, quality_days, currency, figures, costs)
 
 
 def _outcome(uow: BridgeUnitOfWork, handoff: Handoff, as_of: datetime) -> DealOutcome:
