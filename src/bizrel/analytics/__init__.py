@@ -6,6 +6,7 @@ arrives. Each analytic has one SQL formulation; `dialect` holds what differs bet
 SQLite and PostgreSQL.
 """
 
+from bizrel.analytics.attainment import attainment, bookings, collections_received
 from bizrel.analytics.closed_loop import closed_loop_report
 from bizrel.analytics.forecast import build_forecast
 from bizrel.analytics.funnel import funnel_report
@@ -22,11 +23,14 @@ from bizrel.analytics.rfm import rfm_frame, rfm_summary
 from bizrel.analytics.satisfaction import csat_by_period, csat_by_segment, nps_by_period, nps_by_segment
 
 __all__ = [
+    "attainment",
     "average_order_value",
+    "bookings",
     "build_forecast",
     "churn_rate",
     "closed_loop_report",
     "cohort_retention",
+    "collections_received",
     "csat_by_period",
     "csat_by_segment",
     "funnel_report",

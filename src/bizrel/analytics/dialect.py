@@ -12,7 +12,7 @@ from attrs import frozen
 
 from bizrel.core.errors import ValidationError
 
-__all__ = ["DUCKDB", "POSTGRES", "SQLITE", "Dialect"]
+__all__ = ["DUCKDB", "POSTGRES", "SQLITE", "Dialect", "literal"]
 
 ORDINAL_EPOCH = "0001-01-01"  # date.toordinal() counts from here (ordinal 1), a Monday
 _EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal()
@@ -147,6 +147,11 @@ class Dialect:
                 f"WHERE json_extract(value, '$[0]') = '{entry}' AND json_extract(value, '$[1][0]') = '{tag}')"
             )
         raise ValidationError("dialect", self.name, "stored bodies are read by the SQLite and PostgreSQL push-down")
+
+
+def literal(value: str) -> str:
+    """A SQL string literal (the same text in all three dialects: quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _zone(tz: str) -> str:
