@@ -261,7 +261,7 @@ def _split_relation(con: Any, d: Dialect, splits: object) -> tuple[tuple[str, ..
     _source(con, splits, "sp_src")
     types = _columns(con, "sp_src", ("opportunity_id", "owner_id", "share"), ())
     share = types["share"]
-    if share in _INTEGER:
+    if share in _INTEGER or share == '"NULL"':  # an empty pandas column has no type
         scale = 0
     elif share.startswith("DECIMAL(") and share.endswith(")"):
         scale = int(share[8:-1].split(",")[1])

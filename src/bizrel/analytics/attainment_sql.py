@@ -49,7 +49,7 @@ def credits_query(d: Dialect, *, prelude: tuple[str, ...], start_us: int, end_us
     ),
     products AS (
         SELECT rid, at_us, seq, rep, sgn, a, total_w, {d.wide(whole)} * w AS whole_part,
-               {d.wide(f"a - {whole} * total_w")} * w AS x
+               {d.wide(f"(a - {whole} * total_w)")} * w AS x
         FROM shared
     ),
     floored AS (
