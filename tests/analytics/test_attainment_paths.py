@@ -28,7 +28,7 @@ from bizrel.frames import to_pandas
 from bizrel.sales import Contract, Opportunity, OpportunityStatus
 from bizrel.sales import attainment as reference
 from bizrel.sales.collections import Payment
-from bizrel.sales.teams import SalesOrganisation
+from bizrel.sales.teams import Membership, Role, SalesOrganisation
 
 PERIOD = Period.quarter(2026, 1)
 REPS = ["r0", "r1", "r2", "r'3"]
@@ -353,6 +353,22 @@ def test_bad_shares_get_the_reference_errors_only_on_deals_that_count(store: Sto
     with pytest.raises(ValidationError) as err:
         bookings(df, PERIOD, splits=split_frame({"a": {"r0": 1}}).assign(share=[0.5]))
     assert err.value.field == "share"
+
+
+def test_overlapping_memberships_credit_the_earlier_one_as_team_of_does(store: Store) -> None:
+    org = SalesOrganisation.create(tenant_id=tenant("t"), id="org", name="Org", root_team="root", root_name="Root")
+    org.add_team("east", "East", "root")
+    org.assign("x", "root", date(2026, 2, 1))
+    org.memberships.insert(0, Membership("x", "east", Role.REP, date(2026, 1, 10), date(2026, 2, 10)))
+    org.memberships.append(Membership("x", "east", Role.MANAGER, date(2025, 1, 1)))  # managers are not credited
+    rows = [
+        {"id": f"o{d}", "status": "won", "closed_at": at, "amount": Money("1.00", "USD"), "owner_id": "x"}
+        for d, at in enumerate(datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=n) for n in (5, 20, 35, 45))
+    ]
+    expected = reference.bookings(rows, PERIOD, credit=org.team_of)
+    assert expected == {"east": Money("2.00", "USD"), "root": Money("1.00", "USD")}
+    assert bookings(frame(rows, "closed_at", "id"), PERIOD, credit=org.team_of) == expected
+    assert bookings(store, PERIOD, tenant_id=stored_deals(store, rows), credit=org) == expected
 
 
 def test_other_credit_callables_are_refused_off_the_reference_path(store: Store) -> None:

@@ -153,6 +153,8 @@ def _credits(
     allow_float_amounts: bool,
     progress: Progress | None,
 ) -> dict[str, Money]:
+    if isinstance(splits, Mapping) and not splits:
+        splits = None  # nothing is split: no relation, and no deal id needed
     if isinstance(data, Store):
         if tenant_id is None:
             raise ValidationError("tenant_id", None, "push-down over a store needs the tenant")
@@ -162,7 +164,7 @@ def _credits(
     if splits is not None and not isinstance(splits, Mapping):
         raise ValidationError("splits", type(splits).__name__, "records take splits as {deal id: {rep: share}}")
     records: Iterable[Any] = counted(data, progress)  # type: ignore[arg-type]
-    if splits:
+    if splits is not None:
         records = _with_splits(records, splits, kind.key)
     team_of = credit.team_of if isinstance(credit, SalesOrganisation) else credit
     result: dict[str, Money] = kind.reference(records, period, credit=team_of, currency=currency)
@@ -182,7 +184,7 @@ class _Split:
 
 def _with_splits(records: Iterable[Any], splits: Mapping[str, Shares], key: str) -> Iterator[_Split]:
     for record in records:
-        shares = splits.get(field_of(record, key))
+        shares = splits.get(field_of(record, key, None))
         yield _Split(record, shares if shares is not None else field_of(record, "splits", None))
 
 
