@@ -3,7 +3,7 @@ hand-written DuckDB SQL, pandas and polars and the pure-Python reference (each m
 own process, so the peak resident memory printed is that run's own).
 
     PYTHONPATH=src python benchmarks/attainment_engine.py [--deals 1000000] [--reps 500]
-                                                          [--reference-deals 20000] [--store-deals 100000]
+                                                          [--reference-deals N] [--store-deals 100000]
 
 Won deals over the year 2026, bookings for 2026-Q2. Two questions:
   per rep:            the won amount per owner (no splits, no teams)
@@ -435,11 +435,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deals", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=500)
-    parser.add_argument("--reference-deals", type=int, default=20_000)
+    parser.add_argument("--reference-deals", type=int, default=None)
     parser.add_argument("--store-deals", type=int, default=100_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         args.folder = tmp
+        args.reference_deals = args.reference_deals or args.deals
         make_parquet(tmp, args.deals, args.reps)
         print(f"\n{args.deals:,} won deals of 2026 over {args.reps} reps, bookings for 2026-Q2")
         results: dict[str, float] = {}

@@ -209,9 +209,12 @@ def _organisation(credit: Credit) -> SalesOrganisation | None:
     )
 
 
-def _team_spans(org: SalesOrganisation) -> list[tuple[str, str, int, int]]:
-    """(rep, team, from_us, to_us) spans that never overlap per rep: where memberships overlap, the
-    earlier one in the list wins, as team_of reads them."""
+def _team_spans(credit: Credit) -> list[tuple[str, str, int, int]] | None:
+    """(rep, team, from_us, to_us) spans, in (rep, from) order, that never overlap per rep: where
+    memberships overlap, the earlier one in the list wins, as team_of reads them (None: no teams)."""
+    org = _organisation(credit)
+    if org is None:
+        return None
     taken: dict[str, list[tuple[int, int]]] = {}
     spans = []
     for m in org.memberships:
@@ -223,7 +226,7 @@ def _team_spans(org: SalesOrganisation) -> list[tuple[str, str, int, int]]:
             pieces = [p for a, b in pieces for p in ((a, min(b, t_lo)), (max(a, t_hi), b)) if p[0] < p[1]]
         taken.setdefault(m.person_id, []).append((lo, hi))
         spans += [(m.person_id, m.team_id, a, b) for a, b in pieces]
-    return spans
+    return sorted(spans, key=lambda s: (s[0], s[2]))
 
 
 def _values(name: str, columns: str, rows: list[tuple[str | int | None, ...]], types: tuple[str, ...]) -> str:
@@ -237,14 +240,14 @@ def _values(name: str, columns: str, rows: list[tuple[str | int | None, ...]], t
         return f"{name}({columns}) AS (SELECT {nulls} WHERE 1 = 0)"
     first = ", ".join(f"CAST({sql(v)} AS {t})" for v, t in zip(rows[0], types, strict=True))
     rest = "".join(f", ({', '.join(sql(v) for v in row)})" for row in rows[1:])
-    return f"{name}({columns}) AS (VALUES ({first}){rest})"
+    return f"{name}({columns}) AS MATERIALIZED (VALUES ({first}){rest})"
 
 
-def _teams_cte(org: SalesOrganisation | None) -> tuple[str, ...]:
-    if org is None:
+def _teams_cte(spans: list[tuple[str, str, int, int]] | None) -> tuple[str, ...]:
+    if spans is None:
         return ()
-    rows: list[tuple[str | int | None, ...]] = list(_team_spans(org))
-    return (_values("tm", "person_id, team_id, lo_us, hi_us", rows, ("TEXT", "TEXT", "BIGINT", "BIGINT")),)
+    rows: list[tuple[str | int | None, ...]] = [(rep, n, lo, hi) for n, (rep, _, lo, hi) in enumerate(spans)]
+    return (_values("tm", "person_id, span, lo_us, hi_us", rows, ("TEXT", "BIGINT", "BIGINT", "BIGINT")),)
 
 
 Refuse: TypeAlias = Callable[[str, str, str, int], NoReturn]
@@ -347,7 +350,7 @@ def _engine(
     allow_float_amounts: bool,
     progress: Progress | None,
 ) -> dict[str, Money]:
-    org = _organisation(credit)
+    spans = _team_spans(credit)
     phases = Phases(progress, 3)
     con = connect()
     _source(con, data)
@@ -364,10 +367,10 @@ def _engine(
     )
     prelude, refuse = _split_relation(con, DUCKDB, splits)
     phases.advance()
-    sql = _sql(DUCKDB, period, prelude + _teams_cte(org), refuse is not None, org is not None)
+    sql = _sql(DUCKDB, period, prelude + _teams_cte(spans), refuse is not None, spans is not None)
     rows = con.execute(sql).fetchall()
     phases.advance()
-    result = _finish(rows, currency, refuse)
+    result = _finish(rows, currency, refuse, spans)
     phases.advance()
     return result
 
@@ -382,7 +385,7 @@ def _pushed_down(
     splits: object,
     progress: Progress | None,
 ) -> dict[str, Money]:
-    org = _organisation(credit)
+    spans = _team_spans(credit)
     phases = Phases(progress, 3)
     with pushdown(store, tenant_id) as session:
         d = session.dialect
@@ -409,10 +412,10 @@ def _pushed_down(
         prelude, refuse = _split_relation(None, d, splits)
         phases.advance()
         rows = session.query_tables(
-            views, _sql(d, period, records + prelude + _teams_cte(org), refuse is not None, org is not None)
+            views, _sql(d, period, records + prelude + _teams_cte(spans), refuse is not None, spans is not None)
         )
         phases.advance()
-    result = _finish(rows, currency, refuse)
+    result = _finish(rows, currency, refuse, spans)
     phases.advance()
     return result
 
@@ -423,11 +426,21 @@ def _sql(d: Dialect, period: Period, prelude: tuple[str, ...], split: bool, team
     )
 
 
-def _finish(rows: list[tuple[Any, ...]], currency: str | Currency | None, refuse: Refuse | None) -> dict[str, Money]:
-    """The reference's mapping from the SQL rows: refusals first, then one currency, then credits."""
+def _finish(
+    rows: list[tuple[Any, ...]],
+    currency: str | Currency | None,
+    refuse: Refuse | None,
+    spans: list[tuple[str, str, int, int]] | None,
+) -> dict[str, Money]:
+    """The reference's mapping from the SQL rows: refusals first, then one currency, then credits
+    (per membership span when crediting teams: each span's team gets its total)."""
     for kind, owner, label, a in rows:
         if kind not in ("credit", "currency") and refuse is not None:
             refuse(kind, owner, label, a)
     cur = _currency(rows, currency)
-    credited = sorted((str(owner), int(a)) for kind, owner, _, a in rows if kind == "credit")
-    return {owner: Money.from_minor(minor, cur) for owner, minor in credited}
+    totals: dict[str, int] = {}
+    for kind, owner, _, a in rows:
+        if kind == "credit":
+            key = str(owner) if spans is None else spans[int(owner)][1]
+            totals[key] = totals.get(key, 0) + int(a)
+    return {key: Money.from_minor(minor, cur) for key, minor in sorted(totals.items())}

@@ -6,8 +6,10 @@ Input relations (the caller supplies them as views or as CTEs in `prelude`):
                                                    -- payments); at_us: microseconds since 1970 UTC
   sp(id, seq, owner_id, w)                         -- split credit: integer weights per deal id, ties
                                                    -- to the lowest seq (only when `split`)
-  tm(person_id, team_id, lo_us, hi_us)             -- who was in which team: disjoint [lo, hi) per
-                                                   -- person (only when `teams`)
+  tm(person_id, span, lo_us, hi_us)                -- who was in a team when: disjoint [lo, hi) per
+                                                   -- person, spans numbered in (person, lo) order
+                                                   -- (only when `teams`; the caller knows each
+                                                   -- span's team)
 
 A record counts when start_us <= at_us < end_us: the period's UTC midnights, so a timestamp counts
 on its UTC calendar day as the reference decides it. A split record is divided by largest
@@ -33,18 +35,19 @@ __all__ = ["credits_query"]
 def credits_query(d: Dialect, *, prelude: tuple[str, ...], start_us: int, end_us: int, split: bool, teams: bool) -> str:
     """The SQL, starting WITH; `prelude` holds CTE definitions the relations above need."""
     counting = f"""
-    rec AS (
+    rec AS MATERIALIZED (
         SELECT id, owner_id, at_us, amount_minor, currency FROM cr WHERE at_us >= {start_us} AND at_us < {end_us}
     )"""
     if split:
-        unsplit = "WHERE NOT EXISTS (SELECT 1 FROM sp WHERE sp.id = rec.id)"
+        split_ids = "(SELECT id FROM sp WHERE id IS NOT NULL)"  # an uncorrelated IN: one hash or index
+        unsplit = f"WHERE rec.id IS NULL OR rec.id NOT IN {split_ids}"
         whole = d.idiv("a", "total_w")
         splitting = f""",
     shared AS (
         SELECT s.rid, s.at_us, sp.seq, sp.owner_id AS rep, sp.w,
                CASE WHEN s.amount_minor < 0 THEN -1 ELSE 1 END AS sgn, abs(s.amount_minor) AS a,
                NULLIF(SUM(sp.w) OVER (PARTITION BY s.rid), 0) AS total_w
-        FROM (SELECT rec.*, ROW_NUMBER() OVER () AS rid FROM rec WHERE EXISTS (SELECT 1 FROM sp WHERE sp.id = rec.id)) s
+        FROM (SELECT rec.*, ROW_NUMBER() OVER () AS rid FROM rec WHERE rec.id IN {split_ids}) s
         JOIN sp ON sp.id = s.id
     ),
     products AS (
@@ -77,10 +80,21 @@ def credits_query(d: Dialect, *, prelude: tuple[str, ...], start_us: int, end_us
     else:
         unsplit, splitting, split_parts, checks = "", "", "", ""
     if teams:
-        credited = (
-            "SELECT tm.team_id AS owner, part FROM parts "
-            "JOIN tm ON tm.person_id = parts.rep AND parts.at_us >= tm.lo_us AND parts.at_us < tm.hi_us"
-        )
+        # each part takes the latest span that started by its instant (a running maximum over the
+        # person's spans and parts in time order: one sort, no range join, which SQLite would run
+        # as nested loops) and counts if that span had not ended
+        running = "OVER (PARTITION BY rep ORDER BY at_us, kind ROWS UNBOUNDED PRECEDING)"
+        credited = f"""
+        SELECT CAST(span AS TEXT) AS owner, part FROM (
+            SELECT kind, at_us, part, MAX(span) {running} AS span, MAX(hi_us) {running} AS hi_us
+            FROM (
+                SELECT person_id AS rep, lo_us AS at_us, 0 AS kind, span, hi_us, CAST(NULL AS BIGINT) AS part
+                FROM tm
+                UNION ALL
+                SELECT rep, at_us, 1, NULL, NULL, part FROM parts
+            ) marks
+        ) placed
+        WHERE kind = 1 AND at_us < hi_us"""
     else:
         credited = "SELECT rep AS owner, part FROM parts"
     return f"""
