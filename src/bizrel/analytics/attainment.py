@@ -18,6 +18,8 @@ membership history becomes a relation, since no other callable can run in SQL.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
@@ -30,7 +32,7 @@ from attrs import frozen
 from bizrel.adapters import Store
 from bizrel.analytics.attainment_sql import credits_query
 from bizrel.analytics.columnar import _amount_minor, _single_currency, _source, connect, is_columnar
-from bizrel.analytics.dialect import DUCKDB, SQLITE, Dialect, literal
+from bizrel.analytics.dialect import DUCKDB, SQLITE, Dialect
 from bizrel.analytics.funnel import _columns, _currency
 from bizrel.analytics.progress import Phases, counted
 from bizrel.analytics.pushdown import pushdown
@@ -229,36 +231,35 @@ def _team_spans(credit: Credit) -> list[tuple[str, str, int, int]] | None:
     return sorted(spans, key=lambda s: (s[0], s[2]))
 
 
-def _values(name: str, columns: str, rows: list[tuple[str | int | None, ...]], types: tuple[str, ...]) -> str:
-    """A CTE of literal rows (the first typed, as PostgreSQL needs); no rows: an empty relation."""
-
-    def sql(value: str | int | None) -> str:
-        return "NULL" if value is None else literal(value) if isinstance(value, str) else str(int(value))
-
-    if not rows:
-        nulls = ", ".join(f"CAST(NULL AS {t})" for t in types)
-        return f"{name}({columns}) AS (SELECT {nulls} WHERE 1 = 0)"
-    first = ", ".join(f"CAST({sql(v)} AS {t})" for v, t in zip(rows[0], types, strict=True))
-    rest = "".join(f", ({', '.join(sql(v) for v in row)})" for row in rows[1:])
-    return f"{name}({columns}) AS MATERIALIZED (VALUES ({first}){rest})"
+def _relation(d: Dialect, name: str, columns: tuple[tuple[str, str], ...], rows: list[Any]) -> tuple[str, str]:
+    """A CTE over rows from Python, bound as one JSON parameter; its definition and the parameter."""
+    names = ", ".join(column for column, _ in columns)
+    return f"{name}({names}) AS MATERIALIZED ({d.json_rows(columns)})", json.dumps(rows)
 
 
-def _teams_cte(spans: list[tuple[str, str, int, int]] | None) -> tuple[str, ...]:
+def _teams_cte(d: Dialect, spans: list[tuple[str, str, int, int]] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if spans is None:
-        return ()
-    rows: list[tuple[str | int | None, ...]] = [(rep, n, lo, hi) for n, (rep, _, lo, hi) in enumerate(spans)]
-    return (_values("tm", "person_id, span, lo_us, hi_us", rows, ("TEXT", "BIGINT", "BIGINT", "BIGINT")),)
+        return (), ()
+    rows = [(rep, n, lo, hi) for n, (rep, _, lo, hi) in enumerate(spans)]
+    cte, param = _relation(d, "tm", _TM_COLUMNS, rows)
+    return (cte,), (param,)
+
+
+_TM_COLUMNS = (("person_id", "TEXT"), ("span", "BIGINT"), ("lo_us", "BIGINT"), ("hi_us", "BIGINT"))
+_SP_COLUMNS = (("id", "TEXT"), ("seq", "BIGINT"), ("owner_id", "TEXT"), ("w", "BIGINT"))
 
 
 Refuse: TypeAlias = Callable[[str, str, str, int], NoReturn]
 
 
-def _split_relation(con: Any, d: Dialect, splits: object) -> tuple[tuple[str, ...], Refuse | None]:
-    """The CTEs that define `sp` and how to refuse a bad share the SQL found (None: no splits)."""
+def _split_relation(con: Any, d: Dialect, splits: object) -> tuple[tuple[str, ...], tuple[str, ...], Refuse | None]:
+    """The CTEs that define `sp`, their parameters, and how to refuse a bad share the SQL found
+    (None: no splits)."""
     if splits is None:
-        return (), None
+        return (), (), None
     if isinstance(splits, Mapping):
-        return (_values("sp", "id, seq, owner_id, w", _split_rows(d, splits), _SP_TYPES),), _mapping_refusal(splits)
+        cte, param = _relation(d, "sp", _SP_COLUMNS, _split_rows(d, splits))
+        return (cte,), (param,), _mapping_refusal(splits)
     if con is None or not is_columnar(splits):
         raise ValidationError(
             "splits", type(splits).__name__, "expected {deal id: {rep: share}} (or, for columnar data, a relation)"
@@ -288,10 +289,9 @@ def _split_relation(con: Any, d: Dialect, splits: object) -> tuple[tuple[str, ..
             raise ValidationError("shares", deal, "weights cannot all be zero")
         raise ValidationError("splits", f"{deal}: {owner}", "one share per rep and deal")
 
-    return (), refuse
+    return (), (), refuse
 
 
-_SP_TYPES = ("TEXT", "BIGINT", "TEXT", "BIGINT")
 _INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 
 
@@ -301,15 +301,21 @@ def _split_rows(d: Dialect, splits: Mapping[Any, Shares]) -> list[tuple[str | in
     refuse becomes NULL, refused only if its deal counts, as the reference does."""
     rows: list[tuple[str | int | None, ...]] = []
     for deal, shares in splits.items():
-        weights = [_weight(share) for share in shares.values()]
-        known = [w for w in weights if w is not None]
-        scale = math.lcm(*(w.denominator for w in known))
-        common = math.gcd(*(int(w * scale) for w in known)) or 1
-        ints = [None if w is None else int(w * scale) // common for w in weights]
-        if d is SQLITE and sum(w or 0 for w in ints) ** 2 >= 2**63:
-            raise ValidationError(f"splits[{deal}]", dict(shares), "shares too fine for SQLite's 64-bit integers")
+        ints = _smallest_weights(tuple(shares.values()))
+        total = sum(w or 0 for w in ints)
+        if total >= 2**63 or (d is SQLITE and total * total >= 2**63):
+            raise ValidationError(f"splits[{deal}]", dict(shares), "shares too fine for 64-bit integer weights")
         rows += [(str(deal), seq, str(rep), w) for seq, (rep, w) in enumerate(zip(shares, ints, strict=True))]
     return rows
+
+
+@functools.lru_cache(maxsize=1024)  # deals are mostly split in a few patterns (halves, thirds, ...)
+def _smallest_weights(shares: tuple[object, ...]) -> tuple[int | None, ...]:
+    weights = [_weight(share) for share in shares]
+    known = [w for w in weights if w is not None]
+    scale = math.lcm(*(w.denominator for w in known))
+    common = math.gcd(*(int(w * scale) for w in known)) or 1
+    return tuple(None if w is None else int(w * scale) // common for w in weights)
 
 
 def _weight(share: object) -> Fraction | None:
@@ -365,10 +371,11 @@ def _engine(
         f"{_amount_minor(con, types, exponent, allow_float_amounts)} AS amount_minor, "
         f"CAST(currency AS VARCHAR) AS currency FROM src {won}"
     )
-    prelude, refuse = _split_relation(con, DUCKDB, splits)
+    split_ctes, split_params, refuse = _split_relation(con, DUCKDB, splits)
+    team_ctes, team_params = _teams_cte(DUCKDB, spans)
     phases.advance()
-    sql = _sql(DUCKDB, period, prelude + _teams_cte(spans), refuse is not None, spans is not None)
-    rows = con.execute(sql).fetchall()
+    sql = _sql(DUCKDB, period, split_ctes + team_ctes, refuse is not None, spans is not None)
+    rows = con.execute(sql, split_params + team_params).fetchall()
     phases.advance()
     result = _finish(rows, currency, refuse, spans)
     phases.advance()
@@ -409,11 +416,11 @@ def _pushed_down(
                 f"cr AS (SELECT con.opportunity_id AS id, con.owner_id, {d.epoch_us('pay.received_at')} AS at_us, "
                 "pay.amount_minor, con.currency FROM pay JOIN con ON con.id = pay.parent_id)",
             )
-        prelude, refuse = _split_relation(None, d, splits)
+        split_ctes, split_params, refuse = _split_relation(None, d, splits)
+        team_ctes, team_params = _teams_cte(d, spans)
         phases.advance()
-        rows = session.query_tables(
-            views, _sql(d, period, records + prelude + _teams_cte(spans), refuse is not None, spans is not None)
-        )
+        sql = _sql(d, period, records + split_ctes + team_ctes, refuse is not None, spans is not None)
+        rows = session.query_tables(views, sql, split_params + team_params)
         phases.advance()
     result = _finish(rows, currency, refuse, spans)
     phases.advance()

@@ -12,7 +12,7 @@ from attrs import frozen
 
 from bizrel.core.errors import ValidationError
 
-__all__ = ["DUCKDB", "POSTGRES", "SQLITE", "Dialect", "literal"]
+__all__ = ["DUCKDB", "POSTGRES", "SQLITE", "Dialect"]
 
 ORDINAL_EPOCH = "0001-01-01"  # date.toordinal() counts from here (ordinal 1), a Monday
 _EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal()
@@ -148,10 +148,18 @@ class Dialect:
             )
         raise ValidationError("dialect", self.name, "stored bodies are read by the SQLite and PostgreSQL push-down")
 
+    # attainment
 
-def literal(value: str) -> str:
-    """A SQL string literal (the same text in all three dialects: quotes doubled)."""
-    return "'" + value.replace("'", "''") + "'"
+    def json_rows(self, columns: tuple[tuple[str, str], ...]) -> str:
+        """A SELECT of the rows of one bound JSON parameter, an array of arrays: column i is element
+        i of each row, cast to its SQL type (rows from Python without compiling a VALUES row each)."""
+        if self.name == "postgres":
+            picked = ", ".join(f"CAST(value ->> {i} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
+            return f"SELECT {picked} FROM jsonb_array_elements(CAST({self.param} AS JSONB)) AS j(value)"
+        element = "value ->> '$[{}]'" if self.name == "duckdb" else "json_extract(value, '$[{}]')"
+        picked = ", ".join(f"CAST({element.format(i)} AS {kind}) AS {name}" for i, (name, kind) in enumerate(columns))
+        source = f"CAST({self.param} AS JSON)" if self.name == "duckdb" else self.param
+        return f"SELECT {picked} FROM json_each({source})"
 
 
 def _zone(tz: str) -> str:

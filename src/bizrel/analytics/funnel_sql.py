@@ -25,12 +25,15 @@ Means and medians are finished exactly in Python from these sums and middle valu
 from __future__ import annotations
 
 from bizrel.analytics.dialect import Dialect
-from bizrel.analytics.dialect import literal as _text
 
 __all__ = ["CYCLE", "funnel_query"]
 
 CYCLE = -1  # the `k` of the sales-cycle durations
 _SECOND = 1_000_000
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def funnel_query(

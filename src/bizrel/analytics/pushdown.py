@@ -66,10 +66,14 @@ class PushdownSession:
         return str(rows[0][0]) if rows else None
 
     def query_tables(
-        self, views: Mapping[str, tuple[str, str, str, tuple[object, ...]]], sql: str
+        self,
+        views: Mapping[str, tuple[str, str, str, tuple[object, ...]]],
+        sql: str,
+        extra_params: tuple[object, ...] = (),
     ) -> list[tuple[Any, ...]]:
         """Run `sql` (starting WITH ... or WITH RECURSIVE ...) over named views of this tenant's
-        rows, each given as (columns, table, extra condition or "", its parameters)."""
+        rows, each given as (columns, table, extra condition or "", its parameters); `extra_params`
+        are the sql's own."""
         text = sql.strip()
         assert text.startswith("WITH ")
         head, text = ("WITH RECURSIVE", text[15:]) if text.startswith("WITH RECURSIVE ") else ("WITH", text[5:])
@@ -80,7 +84,7 @@ class PushdownSession:
             # never materialized: joins on a view must reach the table's primary-key index
             ctes.append(f"{name} AS NOT MATERIALIZED (SELECT {columns} FROM {table} WHERE tenant_id = {p}{also})")
             params += [self.tenant_id, *extra]
-        rows: list[tuple[Any, ...]] = self._read_tenant(f"{head} {', '.join(ctes)}, {text}", tuple(params))
+        rows: list[tuple[Any, ...]] = self._read_tenant(f"{head} {', '.join(ctes)}, {text}", (*params, *extra_params))
         return rows
 
     def check_after(self, as_of: datetime) -> None:
