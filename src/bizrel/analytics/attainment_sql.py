@@ -43,8 +43,8 @@ def credits_query(d: Dialect, *, prelude: tuple[str, ...], start_us: int, end_us
         unsplit = f"WHERE rec.id IS NULL OR rec.id NOT IN {split_ids}"
         whole = d.idiv("a", "total_w")
         splitting = f""",
-    shared AS (
-        SELECT s.rid, s.at_us, sp.seq, sp.owner_id AS rep, sp.w,
+    shared AS MATERIALIZED (
+        SELECT s.rid, s.id, s.at_us, sp.seq, sp.owner_id AS rep, sp.w,
                CASE WHEN s.amount_minor < 0 THEN -1 ELSE 1 END AS sgn, abs(s.amount_minor) AS a,
                NULLIF(SUM(sp.w) OVER (PARTITION BY s.rid), 0) AS total_w
         FROM (SELECT rec.*, ROW_NUMBER() OVER () AS rid FROM rec WHERE rec.id IN {split_ids}) s
@@ -69,14 +69,13 @@ def credits_query(d: Dialect, *, prelude: tuple[str, ...], start_us: int, end_us
         split_parts = (
             "UNION ALL SELECT rep, at_us, sgn * (q + CASE WHEN place <= leftover THEN 1 ELSE 0 END) FROM ranked"
         )
-        hit = "(SELECT sp.* FROM sp WHERE sp.id IN (SELECT id FROM rec))"
-        checks = f"""
+        checks = """
     UNION ALL
-    SELECT 'negative', owner_id, id, w FROM {hit} h WHERE w < 0 OR w IS NULL
+    SELECT 'negative', rep, id, w FROM shared WHERE w < 0 OR w IS NULL
     UNION ALL
-    SELECT 'zero', NULL, id, 0 FROM {hit} h GROUP BY id HAVING MAX(w) = 0
+    SELECT 'zero', NULL, MIN(id), 0 FROM shared GROUP BY rid HAVING MAX(w) = 0
     UNION ALL
-    SELECT 'duplicate', owner_id, id, COUNT(*) FROM {hit} h GROUP BY id, owner_id HAVING COUNT(*) > 1"""
+    SELECT 'duplicate', rep, MIN(id), COUNT(*) FROM shared GROUP BY rid, rep HAVING COUNT(*) > 1"""
     else:
         unsplit, splitting, split_parts, checks = "", "", "", ""
     if teams:
