@@ -404,6 +404,15 @@ def _warm_up() -> None:
     HAND_WRITTEN_DUCKDB.append(duckdb.connect())
 
 
+def peak_mib() -> float:
+    """This process's own peak resident memory (ru_maxrss would carry the parent's over exec)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _run(group: str, name: str, source: str, args: argparse.Namespace, queue: Any) -> None:
     try:
         _warm_up()
@@ -416,7 +425,7 @@ def _run(group: str, name: str, source: str, args: argparse.Namespace, queue: An
         started = time.perf_counter()
         out = fn(data)
         elapsed = time.perf_counter() - started
-        queue.put((elapsed, out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        queue.put((elapsed, out, peak_mib()))
     except Exception as exc:  # an anchor that does not run here is reported, not fatal
         queue.put((None, f"{type(exc).__name__}: {exc}"[:90], 0.0))
 
