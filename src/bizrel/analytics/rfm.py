@@ -11,11 +11,13 @@ from typing import Any, Literal
 from bizrel.adapters import Store
 from bizrel.analytics.columnar import TxStats, connect, is_columnar, load_transactions
 from bizrel.analytics.dialect import DUCKDB
+from bizrel.analytics.progress import Phases, counted
 from bizrel.analytics.pushdown import pushdown
 from bizrel.analytics.rfm_sql import MAX_PURCHASES_PER_CUSTOMER, rfm_query
 from bizrel.core.clock import aware
 from bizrel.core.errors import ValidationError
 from bizrel.core.money import Currency, Money
+from bizrel.core.progress import Progress
 from bizrel.customer import segmentation
 from bizrel.customer.segmentation import RfmRow, RfmSummary, quantile_scores, rfm_segment
 
@@ -60,12 +62,14 @@ def rfm_summary(
     scored: bool = True,
     tenant_id: str | None = None,
     allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> RfmSummary:
     """bizrel.customer.rfm_summary for any input.
 
     `data` is an iterable of transaction records (the reference path), a pandas/polars DataFrame,
     an Arrow table or a Parquet/CSV path (the DuckDB engine), or a Store with `tenant_id` (SQL
-    push-down over its stored purchases, no rows pulled into Python).
+    push-down over its stored purchases, no rows pulled into Python). `progress` is called with
+    the records consumed (reference) or the phases passed (engine, push-down).
     """
     if isinstance(data, Store):
         if tenant_id is None:
@@ -80,6 +84,7 @@ def rfm_summary(
             tz=tz,
             scored=scored,
             tenant_id=tenant_id,
+            progress=progress,
         )
     if is_columnar(data):
         return _sql_summary(
@@ -92,9 +97,10 @@ def rfm_summary(
             tz=tz,
             scored=scored,
             allow_float_amounts=allow_float_amounts,
+            progress=progress,
         )
     return segmentation.rfm_summary(
-        data,  # type: ignore[arg-type]
+        counted(data, progress),  # type: ignore[arg-type]
         as_of=as_of,
         convention=convention,
         monetary=monetary,
@@ -113,6 +119,7 @@ def rfm_frame(
     freq: Literal["D", "W"] = "D",
     tz: tzinfo = UTC,
     allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> Any:
     """The scored RFM table of a columnar input as an Arrow table, never leaving the engine.
 
@@ -120,6 +127,7 @@ def rfm_frame(
     in pandas or polars (`.to_pandas()`, `polars.from_arrow`) with millions of customers.
     """
     _check(convention, monetary, freq)
+    phases = Phases(progress, 2)  # load and check, aggregate: the Arrow table needs no finishing
     con, sql, _ = _engine_query(
         data,
         aware(as_of, "as_of"),
@@ -130,7 +138,10 @@ def rfm_frame(
         scored=True,
         allow_float_amounts=allow_float_amounts,
     )
-    return con.sql(sql).to_arrow_table()
+    phases.advance()
+    table = con.sql(sql).to_arrow_table()
+    phases.advance()
+    return table
 
 
 def _engine_query(
@@ -181,23 +192,31 @@ def _sql_summary(
     scored: bool,
     tenant_id: str | None = None,
     allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> RfmSummary:
+    """Three phases: load and check, aggregate, build the typed result."""
     _check(convention, monetary, freq)
     as_of = aware(as_of, "as_of")
     mean = monetary == "mean"
     ranks_means = mean or convention == "lifetimes"
     zone = zone_name(tz)
     as_of_day = _as_of_index(as_of, tz, convention, freq)
+    phases = Phases(progress, 3)
     if store is None:
         con, sql, stats = _engine_query(
             data, as_of, convention, monetary, freq, tz, scored=scored, allow_float_amounts=allow_float_amounts
         )
+        phases.advance()
         rows = con.execute(sql).fetchall()
-        return _summary(convention, as_of, stats.currency, rows, scored)
+        phases.advance()
+        summary = _summary(convention, as_of, stats.currency, rows, scored)
+        phases.advance()
+        return summary
     assert tenant_id is not None
     with pushdown(store, tenant_id) as session:
         currency = session.single_currency()
         session.check_after(as_of)
+        phases.advance()
         # SQLite integers are 64-bit: exact ranking of means is done on the aggregates in Python
         rank_in_sql = scored and (session.dialect.name != "sqlite" or not ranks_means)
         sql = rfm_query(
@@ -210,9 +229,13 @@ def _sql_summary(
             scored=rank_in_sql,
         )
         rows = session.query(sql)
+    phases.advance()
     if scored and not rank_in_sql:
-        return _score_in_python(convention, as_of, currency, rows)
-    return _summary(convention, as_of, currency, rows, scored)
+        summary = _score_in_python(convention, as_of, currency, rows)
+    else:
+        summary = _summary(convention, as_of, currency, rows, scored)
+    phases.advance()
+    return summary
 
 
 def _summary(
