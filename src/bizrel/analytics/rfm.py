@@ -4,12 +4,13 @@ same RfmSummary, and the property tests prove they agree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
 from fractions import Fraction
 from typing import Any, Literal
 
 from bizrel.adapters import Store
-from bizrel.analytics.columnar import TxStats, connect, is_columnar, load_transactions
+from bizrel.analytics.columnar import TxStats, connect, is_columnar, load_transactions, python_values
 from bizrel.analytics.dialect import DUCKDB
 from bizrel.analytics.progress import Phases, counted
 from bizrel.analytics.pushdown import pushdown
@@ -118,13 +119,15 @@ def rfm_frame(
     monetary: Literal["total", "mean"] = "total",
     freq: Literal["D", "W"] = "D",
     tz: tzinfo = UTC,
+    scored: bool = True,
     allow_float_amounts: bool = False,
     progress: Progress | None = None,
 ) -> Any:
-    """The scored RFM table of a columnar input as an Arrow table, never leaving the engine.
+    """The RFM table of a columnar input as an Arrow table, never leaving the engine.
 
     Same figures as rfm_summary, with `monetary` in integer minor units: for notebooks that go on
-    in pandas or polars (`.to_pandas()`, `polars.from_arrow`) with millions of customers.
+    in pandas or polars (`.to_pandas()`, `polars.from_arrow`) with millions of customers. Without
+    scores (`scored=False`) it is the bare summary lifetimes-style models start from.
     """
     _check(convention, monetary, freq)
     phases = Phases(progress, 2)  # load and check, aggregate: the Arrow table needs no finishing
@@ -135,7 +138,7 @@ def rfm_frame(
         monetary,
         freq,
         tz,
-        scored=True,
+        scored=scored,
         allow_float_amounts=allow_float_amounts,
     )
     phases.advance()
@@ -207,9 +210,11 @@ def _sql_summary(
             data, as_of, convention, monetary, freq, tz, scored=scored, allow_float_amounts=allow_float_amounts
         )
         phases.advance()
-        rows = con.execute(sql).fetchall()
+        shown = _SHOWN + (_SCORES if scored else ())
+        table = con.sql(sql).select(", ".join(shown)).to_arrow_table()
         phases.advance()
-        summary = _summary(convention, as_of, stats.currency, rows, scored)
+        columns = zip(*map(python_values, table.columns), strict=True)
+        summary = _summary(convention, as_of, stats.currency, columns, scored)
         phases.advance()
         return summary
     assert tenant_id is not None
@@ -233,20 +238,25 @@ def _sql_summary(
     if scored and not rank_in_sql:
         summary = _score_in_python(convention, as_of, currency, rows)
     else:
-        summary = _summary(convention, as_of, currency, rows, scored)
+        summary = _summary(convention, as_of, currency, ((*row[:5], *row[8:]) for row in rows), scored)
     phases.advance()
     return summary
 
 
+_SHOWN = ("customer_id", "recency", "frequency", "monetary", "t")
+_SCORES = ("r_score", "f_score", "m_score", "segment")
+
+
 def _summary(
-    convention: Convention, as_of: datetime, currency: str | None, rows: list[tuple[Any, ...]], scored: bool
+    convention: Convention, as_of: datetime, currency: str | None, rows: Iterable[Sequence[Any]], scored: bool
 ) -> RfmSummary:
+    """The typed result from rows of the _SHOWN columns, then the _SCORES ones when scored."""
     cur = Currency.of(currency) if currency is not None else None
     out = []
     for row in rows:
         customer_id, recency, frequency, monetary, t = row[:5]
         amount = Money.from_minor(int(monetary), cur) if cur is not None else Money.zero("USD")
-        scores = (int(row[8]), int(row[9]), int(row[10]), row[11]) if scored else (None, None, None, None)
+        scores = (int(row[5]), int(row[6]), int(row[7]), row[8]) if scored else (None, None, None, None)
         out.append(RfmRow(customer_id, int(recency), int(frequency), amount, None if t is None else int(t), *scores))
     return RfmSummary(convention, as_of, cur, tuple(out))
 
@@ -262,7 +272,7 @@ def _score_in_python(
     f_s = quantile_scores(frequency)
     m_s = quantile_scores(value)
     scored = [
-        (*row[:8], r_s[row[0]], f_s[row[0]], m_s[row[0]], rfm_segment(r_s[row[0]], f_s[row[0]], m_s[row[0]]))
+        (*row[:5], r_s[row[0]], f_s[row[0]], m_s[row[0]], rfm_segment(r_s[row[0]], f_s[row[0]], m_s[row[0]]))
         for row in rows
     ]
     return _summary(convention, as_of, currency, scored, scored=True)
