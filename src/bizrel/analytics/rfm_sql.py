@@ -69,9 +69,9 @@ def rfm_query(d: Dialect, *, convention: str, mean: bool, freq: str, tz: str, as
                    {as_of_day} - {last_day} AS r_measure, m_num, m_den
             FROM totals
         )"""
-    monetary = f"CASE WHEN m_den = 0 THEN 0 ELSE {d.half_even_div('m_num', 'm_den')} END"
-    m_key = "m_num"
+    monetary = m_key = "m_num"  # the classic total: nothing to divide, round or rank by fraction
     if mean or convention == "lifetimes":
+        monetary = f"CASE WHEN m_den = 0 THEN 0 ELSE {d.half_even_div('m_num', 'm_den')} END"
         m_key = f"CASE WHEN m_den = 0 THEN 0 ELSE {d.idiv(d.wide('m_num') + f' * {_K}', 'm_den')} END"
     scores = ""
     select_scores = ""
