@@ -25,6 +25,8 @@ from bizrel.customer.segmentation import RfmRow, RfmSummary, quantile_scores, rf
 __all__ = ["rfm_frame", "rfm_summary"]
 
 Convention = Literal["classic", "lifetimes"]
+_SHOWN = ("customer_id", "recency", "frequency", "monetary", "t")  # the typed result's columns
+_SCORES = ("r_score", "f_score", "m_score", "segment")
 
 
 def zone_name(tz: tzinfo) -> str:
@@ -213,8 +215,8 @@ def _sql_summary(
         shown = _SHOWN + (_SCORES if scored else ())
         table = con.sql(sql).select(", ".join(shown)).to_arrow_table()
         phases.advance()
-        columns = zip(*map(python_values, table.columns), strict=True)
-        summary = _summary(convention, as_of, stats.currency, columns, scored)
+        figures = zip(*map(python_values, table.columns), strict=True)
+        summary = _summary(convention, as_of, stats.currency, figures, scored)
         phases.advance()
         return summary
     assert tenant_id is not None
@@ -241,10 +243,6 @@ def _sql_summary(
         summary = _summary(convention, as_of, currency, ((*row[:5], *row[8:]) for row in rows), scored)
     phases.advance()
     return summary
-
-
-_SHOWN = ("customer_id", "recency", "frequency", "monetary", "t")
-_SCORES = ("r_score", "f_score", "m_score", "segment")
 
 
 def _summary(
