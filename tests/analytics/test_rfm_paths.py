@@ -116,3 +116,17 @@ def test_local_days_in_another_zone_match_the_reference() -> None:
     for convention in ("classic", "lifetimes"):
         expected = reference(rows, as_of=AS_OF, convention=convention, tz=berlin)
         assert rfm_summary(df, as_of=AS_OF, convention=convention, tz=berlin) == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=transactions(customers=12, days=60, rows=40))
+def test_an_unscored_frame_is_the_bare_summary(rows: list[dict[str, Any]]) -> None:
+    """What lifetimes-style models start from: recency, frequency, monetary and T, no scores."""
+    for convention, freq in (("lifetimes", "D"), ("lifetimes", "W"), ("classic", "D")):
+        options: dict[str, Any] = {"as_of": AS_OF, "convention": convention, "freq": freq}
+        table = rfm_frame(frame(rows), scored=False, **options)
+        assert "r_score" not in table.column_names
+        assert [(r["customer_id"], r["recency"], r["frequency"], r["monetary"], r["t"]) for r in table.to_pylist()] == [
+            (r.customer_id, r.recency, r.frequency, r.monetary.to_minor(), r.T)
+            for r in reference(rows, scored=False, **options)
+        ]

@@ -18,7 +18,7 @@ from attrs import frozen
 from bizrel.core.currencies import MINOR_UNITS
 from bizrel.core.errors import CurrencyMismatch, MissingExtra, ValidationError
 
-__all__ = ["TxStats", "connect", "is_columnar", "load_responses", "load_transactions"]
+__all__ = ["TxStats", "connect", "is_columnar", "load_responses", "load_transactions", "python_values"]
 
 _FRAME_MODULES = ("pandas", "polars", "pyarrow")
 _INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
@@ -178,6 +178,23 @@ def _amount_minor(
             raise ValidationError("amount", inexact[0][0], f"more decimal places than the currency's {digits}")
         return f"CAST(amount * {scale} AS BIGINT)"
     raise ValidationError("amount", kind, "amount must be a DECIMAL or integer column (or amount_minor)")
+
+
+def python_values(column: Any) -> list[Any]:
+    """An Arrow result column as Python values, through numpy: several times faster than
+    fetchall() on large results. DuckDB's HUGEINT sums arrive as DECIMAL(38, 0) and stay exact
+    ints (through int64 when they fit)."""
+    pyarrow = importlib.import_module("pyarrow")
+    if pyarrow.types.is_decimal(column.type):
+        try:
+            column = column.cast(pyarrow.int64())
+        except pyarrow.ArrowInvalid:
+            return [None if v is None else int(v) for v in column.to_pylist()]
+    if column.null_count:  # numpy would turn integers with nulls into floats
+        values: list[Any] = column.to_pylist()
+        return values
+    values = column.to_numpy(zero_copy_only=False).tolist()
+    return values
 
 
 def load_responses(con: Any, data: object, *, segment: str | None = None) -> None:

@@ -23,12 +23,14 @@ from bizrel.adapters import Store
 from bizrel.analytics.columnar import _amount_minor, _single_currency, _source, connect, is_columnar
 from bizrel.analytics.dialect import DUCKDB, Dialect
 from bizrel.analytics.funnel_sql import CYCLE, funnel_query
+from bizrel.analytics.progress import Phases, counted
 from bizrel.analytics.pushdown import pushdown
 from bizrel.core.currencies import MINOR_UNITS
 from bizrel.core.errors import CurrencyMismatch, ValidationError
 from bizrel.core.money import Currency, Money
 from bizrel.core.numbers import ratio
 from bizrel.core.periods import Period
+from bizrel.core.progress import Progress
 from bizrel.sales import funnel as reference
 from bizrel.sales.funnel import FunnelReport, FunnelStage, _days, _instant, report_from_figures
 from bizrel.sales.pipeline import Pipeline
@@ -51,13 +53,15 @@ def funnel_report(
     as_of: datetime | None = None,
     tenant_id: str | None = None,
     allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> FunnelReport:
     """bizrel.sales.funnel for any input.
 
     `opportunities` is an iterable of Opportunity objects or records (the reference path), a
     DataFrame, Arrow table or Parquet/CSV path with `stage_changes` beside it (the DuckDB engine), or
     a Store with `tenant_id` (SQL push-down over the pipeline's stored opportunities and their
-    stage changes; only aggregates come back).
+    stage changes; only aggregates come back). `progress` is called with the opportunities consumed
+    (reference) or the phases passed: load and check, aggregate, finish (engine, push-down).
     """
     if stage_changes is not None and not is_columnar(opportunities):
         raise ValidationError("stage_changes", type(stage_changes).__name__, "only columnar opportunities take them")
@@ -65,7 +69,9 @@ def funnel_report(
         if tenant_id is None:
             raise ValidationError("tenant_id", None, "push-down over a store needs the tenant")
         lo, hi, at = _bounds(start, end, as_of)
+        phases = Phases(progress, 3)
         with pushdown(opportunities, tenant_id) as session:
+            phases.advance()  # the session is open; the data checks run inside the aggregate query
             d = session.dialect
             views = {
                 "opp": (
@@ -78,22 +84,32 @@ def funnel_report(
                 "sc": ("parent_id AS opportunity_id, seq, stage, entered_at", "opportunity_stage_changes", "", ()),
             }
             rows = session.query_tables(views, _sql(d, pipeline, lo, hi, at))
-        return _report(pipeline, rows, currency, lo, hi, at)
+        phases.advance()
+        return _finished(_report(pipeline, rows, currency, lo, hi, at), phases)
     if is_columnar(opportunities):
         if stage_changes is None:
             raise ValidationError("stage_changes", None, "columnar opportunities need their stage changes beside them")
         lo, hi, at = _bounds(start, end, as_of)
+        phases = Phases(progress, 3)
         con = connect()
         _load(con, opportunities, stage_changes, allow_float_amounts)
-        return _report(pipeline, con.execute(_sql(DUCKDB, pipeline, lo, hi, at)).fetchall(), currency, lo, hi, at)
+        phases.advance()
+        rows = con.execute(_sql(DUCKDB, pipeline, lo, hi, at)).fetchall()
+        phases.advance()
+        return _finished(_report(pipeline, rows, currency, lo, hi, at), phases)
     return reference(
         pipeline,
-        opportunities,  # type: ignore[arg-type]
+        counted(opportunities, progress),  # type: ignore[arg-type]
         currency,
         start=start,
         end=end,
         as_of=as_of,
     )
+
+
+def _finished(report: FunnelReport, phases: Phases) -> FunnelReport:
+    phases.advance()
+    return report
 
 
 def _bounds(

@@ -4,7 +4,8 @@ columnar data, and SQL push-down for purchases stored by bizrel's SQLite or Post
 Each function returns the reference's own typed result: the database aggregates to a few integer
 counts and sums per cohort, customer or base, and the reference's exact finishing steps (fractions,
 half-even rounding, the lifetime-value prediction) run on those aggregates. The predicted lifetime
-value is `value_metrics(...).predicted_clv`.
+value is `value_metrics(...).predicted_clv`. `progress` reports the records consumed on the
+reference path and three phases on the others: load and check, aggregate, finish.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from attrs import frozen
 
 from bizrel.adapters import Store
 from bizrel.analytics.columnar import connect, is_columnar, load_transactions
 from bizrel.analytics.dialect import DUCKDB, Dialect
+from bizrel.analytics.progress import Phases, counted
 from bizrel.analytics.pushdown import pushdown
 from bizrel.analytics.retention_sql import cohort_query, customer_query, totals_query
 from bizrel.analytics.rfm import zone_name
@@ -27,6 +29,7 @@ from bizrel.core.clock import aware
 from bizrel.core.errors import ValidationError
 from bizrel.core.money import Currency, Money
 from bizrel.core.periods import Period, PeriodKind
+from bizrel.core.progress import Progress
 from bizrel.customer import retention
 from bizrel.customer.retention import (
     BaseTotals,
@@ -52,6 +55,7 @@ __all__ = [
 ]
 
 Rows = list[tuple[Any, ...]]
+T = TypeVar("T")
 
 
 @frozen
@@ -69,12 +73,16 @@ def _sql_path(data: object) -> bool:
 
 
 @contextmanager
-def _transactions(data: object, tenant_id: str | None, allow_float_amounts: bool) -> Iterator[_Transactions]:
+def _transactions(
+    data: object, tenant_id: str | None, allow_float_amounts: bool, phases: Phases
+) -> Iterator[_Transactions]:
+    """The transactions loaded and checked (the first of the three phases)."""
     if isinstance(data, Store):
         if tenant_id is None:
             raise ValidationError("tenant_id", None, "push-down over a store needs the tenant")
         with pushdown(data, tenant_id) as session:
             code = session.single_currency()
+            phases.advance()
             yield _Transactions(
                 session.dialect, Currency.of(code) if code else None, session.query, session.check_after
             )
@@ -82,6 +90,7 @@ def _transactions(data: object, tenant_id: str | None, allow_float_amounts: bool
     con = connect()
     try:
         stats = load_transactions(con, data, allow_float_amounts=allow_float_amounts)
+        phases.advance()
 
         def check_after(as_of: datetime) -> None:
             if stats.latest is not None and stats.latest > as_of:
@@ -94,6 +103,12 @@ def _transactions(data: object, tenant_id: str | None, allow_float_amounts: bool
         yield _Transactions(DUCKDB, Currency.of(stats.currency) if stats.currency else None, run, check_after)
     finally:
         con.close()
+
+
+def _finished(value: T, phases: Phases) -> T:
+    """The result, once the last phase (finishing in Python) is reported."""
+    phases.advance()
+    return value
 
 
 def _start(day: date, tz: tzinfo) -> datetime:
@@ -118,23 +133,26 @@ def cohort_retention(
     tz: tzinfo = UTC,
     tenant_id: str | None = None,
     allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> CohortRetention:
     """bizrel.customer.cohort_retention for an iterable, a DataFrame/Arrow table/file, or a Store."""
     if not _sql_path(data):
-        return retention.cohort_retention(data, as_of=as_of, tz=tz)  # type: ignore[arg-type]
+        return retention.cohort_retention(counted(data, progress), as_of=as_of, tz=tz)  # type: ignore[arg-type]
     zone = zone_name(tz)
     end = None
     if as_of is not None:
         local = aware(as_of, "as_of").astimezone(tz)
         end = local.year * 12 + local.month - 1
-    with _transactions(data, tenant_id, allow_float_amounts) as tx:
+    phases = Phases(progress, 3)
+    with _transactions(data, tenant_id, allow_float_amounts, phases) as tx:
         if as_of is not None:
             tx.check_after(as_of)
         rows = tx.run(cohort_query(tx.dialect, tz=zone), ())
+    phases.advance()
     active = {(int(cohort), int(k)): int(n) for cohort, k, n in rows}
     if end is None:
         end = max((cohort + k for cohort, k in active), default=0)
-    return cohort_retention_from_counts(active, end)
+    return _finished(cohort_retention_from_counts(active, end), phases)
 
 
 def churn_rate(
@@ -144,13 +162,16 @@ def churn_rate(
     tz: tzinfo = UTC,
     tenant_id: str | None = None,
     allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> ChurnResult:
     """bizrel.customer.churn_rate for any input: the previous period's buyers who did not buy in `period`."""
     if not _sql_path(data):
-        return retention.churn_rate(data, period, tz=tz)  # type: ignore[arg-type]
-    with _transactions(data, tenant_id, allow_float_amounts) as tx:
+        return retention.churn_rate(counted(data, progress), period, tz=tz)  # type: ignore[arg-type]
+    phases = Phases(progress, 3)
+    with _transactions(data, tenant_id, allow_float_amounts, phases) as tx:
         totals = _totals(tx, period, tz)
-    return churn_from_counts(period.label, totals.at_start, totals.retained)
+    phases.advance()
+    return _finished(churn_from_counts(period.label, totals.at_start, totals.retained), phases)
 
 
 def value_metrics(
@@ -162,49 +183,75 @@ def value_metrics(
     tz: tzinfo = UTC,
     tenant_id: str | None = None,
     allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> ValueMetrics:
     """bizrel.customer.value_metrics for any input: AOV, frequency, repeat rate, historical and
     predicted lifetime value, churn over the last complete period, from one aggregation."""
     if not _sql_path(data):
-        return retention.value_metrics(data, as_of=as_of, period=period, margin=margin, tz=tz)  # type: ignore[arg-type]
+        return retention.value_metrics(
+            counted(data, progress),  # type: ignore[arg-type]
+            as_of=as_of,
+            period=period,
+            margin=margin,
+            tz=tz,
+        )
     as_of = aware(as_of, "as_of")
     last = last_complete_period(as_of, period, tz)
-    with _transactions(data, tenant_id, allow_float_amounts) as tx:
+    phases = Phases(progress, 3)
+    with _transactions(data, tenant_id, allow_float_amounts, phases) as tx:
         tx.check_after(as_of)
         totals = _totals(tx, last, tz)
-    return value_metrics_from_totals(totals, as_of=as_of, period=last, margin=margin)
+    phases.advance()
+    return _finished(value_metrics_from_totals(totals, as_of=as_of, period=last, margin=margin), phases)
 
 
-def _base(data: object, tenant_id: str | None, allow_float_amounts: bool) -> BaseTotals:
-    with _transactions(data, tenant_id, allow_float_amounts) as tx:
-        return _totals(tx, None, UTC)
+def _base(data: object, tenant_id: str | None, allow_float_amounts: bool, phases: Phases) -> BaseTotals:
+    with _transactions(data, tenant_id, allow_float_amounts, phases) as tx:
+        totals = _totals(tx, None, UTC)
+    phases.advance()
+    return totals
 
 
 def repeat_purchase_rate(
-    data: object, *, tenant_id: str | None = None, allow_float_amounts: bool = False
+    data: object,
+    *,
+    tenant_id: str | None = None,
+    allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> Decimal | None:
     """bizrel.customer.repeat_purchase_rate for any input."""
     if not _sql_path(data):
-        return retention.repeat_purchase_rate(data)  # type: ignore[arg-type]
-    return _base(data, tenant_id, allow_float_amounts).repeat_purchase_rate()
+        return retention.repeat_purchase_rate(counted(data, progress))  # type: ignore[arg-type]
+    phases = Phases(progress, 3)
+    return _finished(_base(data, tenant_id, allow_float_amounts, phases).repeat_purchase_rate(), phases)
 
 
 def average_order_value(
-    data: object, *, tenant_id: str | None = None, allow_float_amounts: bool = False
+    data: object,
+    *,
+    tenant_id: str | None = None,
+    allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> Money | None:
     """bizrel.customer.average_order_value for any input."""
     if not _sql_path(data):
-        return retention.average_order_value(data)  # type: ignore[arg-type]
-    return _base(data, tenant_id, allow_float_amounts).average_order_value()
+        return retention.average_order_value(counted(data, progress))  # type: ignore[arg-type]
+    phases = Phases(progress, 3)
+    return _finished(_base(data, tenant_id, allow_float_amounts, phases).average_order_value(), phases)
 
 
 def purchase_frequency(
-    data: object, *, tenant_id: str | None = None, allow_float_amounts: bool = False
+    data: object,
+    *,
+    tenant_id: str | None = None,
+    allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> Decimal | None:
     """bizrel.customer.purchase_frequency for any input."""
     if not _sql_path(data):
-        return retention.purchase_frequency(data)  # type: ignore[arg-type]
-    return _base(data, tenant_id, allow_float_amounts).purchase_frequency()
+        return retention.purchase_frequency(counted(data, progress))  # type: ignore[arg-type]
+    phases = Phases(progress, 3)
+    return _finished(_base(data, tenant_id, allow_float_amounts, phases).purchase_frequency(), phases)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -218,19 +265,28 @@ def _instant(value: Any) -> datetime:
 
 
 def historical_lifetime_value(
-    data: object, *, tenant_id: str | None = None, allow_float_amounts: bool = False
+    data: object,
+    *,
+    tenant_id: str | None = None,
+    allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> HistoricalValue:
     """bizrel.customer.historical_lifetime_value for any input: per customer, aggregated in the database."""
     if not _sql_path(data):
-        return retention.historical_lifetime_value(data)  # type: ignore[arg-type]
-    with _transactions(data, tenant_id, allow_float_amounts) as tx:
+        return retention.historical_lifetime_value(counted(data, progress))  # type: ignore[arg-type]
+    phases = Phases(progress, 3)
+    with _transactions(data, tenant_id, allow_float_amounts, phases) as tx:
         rows = tx.run(customer_query(tx.dialect), ())
         cur = tx.currency
+    phases.advance()
     if cur is None:
-        return HistoricalValue(())
-    return HistoricalValue(
-        tuple(
-            CustomerValue(str(c), int(n), Money.from_minor(int(total), cur), _instant(first), _instant(last))
-            for c, n, total, first, last in sorted(rows, key=lambda r: str(r[0]))
-        )
+        return _finished(HistoricalValue(()), phases)
+    return _finished(
+        HistoricalValue(
+            tuple(
+                CustomerValue(str(c), int(n), Money.from_minor(int(total), cur), _instant(first), _instant(last))
+                for c, n, total, first, last in sorted(rows, key=lambda r: str(r[0]))
+            )
+        ),
+        phases,
     )

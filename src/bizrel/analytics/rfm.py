@@ -4,24 +4,29 @@ same RfmSummary, and the property tests prove they agree."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
 from fractions import Fraction
 from typing import Any, Literal
 
 from bizrel.adapters import Store
-from bizrel.analytics.columnar import TxStats, connect, is_columnar, load_transactions
+from bizrel.analytics.columnar import TxStats, connect, is_columnar, load_transactions, python_values
 from bizrel.analytics.dialect import DUCKDB
+from bizrel.analytics.progress import Phases, counted
 from bizrel.analytics.pushdown import pushdown
 from bizrel.analytics.rfm_sql import MAX_PURCHASES_PER_CUSTOMER, rfm_query
 from bizrel.core.clock import aware
 from bizrel.core.errors import ValidationError
 from bizrel.core.money import Currency, Money
+from bizrel.core.progress import Progress
 from bizrel.customer import segmentation
 from bizrel.customer.segmentation import RfmRow, RfmSummary, quantile_scores, rfm_segment
 
 __all__ = ["rfm_frame", "rfm_summary"]
 
 Convention = Literal["classic", "lifetimes"]
+_SHOWN = ("customer_id", "recency", "frequency", "monetary", "t")  # the typed result's columns
+_SCORES = ("r_score", "f_score", "m_score", "segment")
 
 
 def zone_name(tz: tzinfo) -> str:
@@ -60,12 +65,14 @@ def rfm_summary(
     scored: bool = True,
     tenant_id: str | None = None,
     allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> RfmSummary:
     """bizrel.customer.rfm_summary for any input.
 
     `data` is an iterable of transaction records (the reference path), a pandas/polars DataFrame,
     an Arrow table or a Parquet/CSV path (the DuckDB engine), or a Store with `tenant_id` (SQL
-    push-down over its stored purchases, no rows pulled into Python).
+    push-down over its stored purchases, no rows pulled into Python). `progress` is called with
+    the records consumed (reference) or the phases passed (engine, push-down).
     """
     if isinstance(data, Store):
         if tenant_id is None:
@@ -80,6 +87,7 @@ def rfm_summary(
             tz=tz,
             scored=scored,
             tenant_id=tenant_id,
+            progress=progress,
         )
     if is_columnar(data):
         return _sql_summary(
@@ -92,9 +100,10 @@ def rfm_summary(
             tz=tz,
             scored=scored,
             allow_float_amounts=allow_float_amounts,
+            progress=progress,
         )
     return segmentation.rfm_summary(
-        data,  # type: ignore[arg-type]
+        counted(data, progress),  # type: ignore[arg-type]
         as_of=as_of,
         convention=convention,
         monetary=monetary,
@@ -112,14 +121,18 @@ def rfm_frame(
     monetary: Literal["total", "mean"] = "total",
     freq: Literal["D", "W"] = "D",
     tz: tzinfo = UTC,
+    scored: bool = True,
     allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> Any:
-    """The scored RFM table of a columnar input as an Arrow table, never leaving the engine.
+    """The RFM table of a columnar input as an Arrow table, never leaving the engine.
 
     Same figures as rfm_summary, with `monetary` in integer minor units: for notebooks that go on
-    in pandas or polars (`.to_pandas()`, `polars.from_arrow`) with millions of customers.
+    in pandas or polars (`.to_pandas()`, `polars.from_arrow`) with millions of customers. Without
+    scores (`scored=False`) it is the bare summary lifetimes-style models start from.
     """
     _check(convention, monetary, freq)
+    phases = Phases(progress, 2)  # load and check, aggregate: the Arrow table needs no finishing
     con, sql, _ = _engine_query(
         data,
         aware(as_of, "as_of"),
@@ -127,10 +140,13 @@ def rfm_frame(
         monetary,
         freq,
         tz,
-        scored=True,
+        scored=scored,
         allow_float_amounts=allow_float_amounts,
     )
-    return con.sql(sql).to_arrow_table()
+    phases.advance()
+    table = con.sql(sql).to_arrow_table()
+    phases.advance()
+    return table
 
 
 def _engine_query(
@@ -181,23 +197,33 @@ def _sql_summary(
     scored: bool,
     tenant_id: str | None = None,
     allow_float_amounts: bool = False,
+    progress: Progress | None = None,
 ) -> RfmSummary:
+    """Three phases: load and check, aggregate, build the typed result."""
     _check(convention, monetary, freq)
     as_of = aware(as_of, "as_of")
     mean = monetary == "mean"
     ranks_means = mean or convention == "lifetimes"
     zone = zone_name(tz)
     as_of_day = _as_of_index(as_of, tz, convention, freq)
+    phases = Phases(progress, 3)
     if store is None:
         con, sql, stats = _engine_query(
             data, as_of, convention, monetary, freq, tz, scored=scored, allow_float_amounts=allow_float_amounts
         )
-        rows = con.execute(sql).fetchall()
-        return _summary(convention, as_of, stats.currency, rows, scored)
+        phases.advance()
+        shown = _SHOWN + (_SCORES if scored else ())
+        table = con.sql(sql).select(", ".join(shown)).to_arrow_table()
+        phases.advance()
+        figures = zip(*map(python_values, table.columns), strict=True)
+        summary = _summary(convention, as_of, stats.currency, figures, scored)
+        phases.advance()
+        return summary
     assert tenant_id is not None
     with pushdown(store, tenant_id) as session:
         currency = session.single_currency()
         session.check_after(as_of)
+        phases.advance()
         # SQLite integers are 64-bit: exact ranking of means is done on the aggregates in Python
         rank_in_sql = scored and (session.dialect.name != "sqlite" or not ranks_means)
         sql = rfm_query(
@@ -210,20 +236,25 @@ def _sql_summary(
             scored=rank_in_sql,
         )
         rows = session.query(sql)
+    phases.advance()
     if scored and not rank_in_sql:
-        return _score_in_python(convention, as_of, currency, rows)
-    return _summary(convention, as_of, currency, rows, scored)
+        summary = _score_in_python(convention, as_of, currency, rows)
+    else:
+        summary = _summary(convention, as_of, currency, ((*row[:5], *row[8:]) for row in rows), scored)
+    phases.advance()
+    return summary
 
 
 def _summary(
-    convention: Convention, as_of: datetime, currency: str | None, rows: list[tuple[Any, ...]], scored: bool
+    convention: Convention, as_of: datetime, currency: str | None, rows: Iterable[Sequence[Any]], scored: bool
 ) -> RfmSummary:
+    """The typed result from rows of the _SHOWN columns, then the _SCORES ones when scored."""
     cur = Currency.of(currency) if currency is not None else None
     out = []
     for row in rows:
         customer_id, recency, frequency, monetary, t = row[:5]
         amount = Money.from_minor(int(monetary), cur) if cur is not None else Money.zero("USD")
-        scores = (int(row[8]), int(row[9]), int(row[10]), row[11]) if scored else (None, None, None, None)
+        scores = (int(row[5]), int(row[6]), int(row[7]), row[8]) if scored else (None, None, None, None)
         out.append(RfmRow(customer_id, int(recency), int(frequency), amount, None if t is None else int(t), *scores))
     return RfmSummary(convention, as_of, cur, tuple(out))
 
@@ -239,7 +270,7 @@ def _score_in_python(
     f_s = quantile_scores(frequency)
     m_s = quantile_scores(value)
     scored = [
-        (*row[:8], r_s[row[0]], f_s[row[0]], m_s[row[0]], rfm_segment(r_s[row[0]], f_s[row[0]], m_s[row[0]]))
+        (*row[:5], r_s[row[0]], f_s[row[0]], m_s[row[0]], rfm_segment(r_s[row[0]], f_s[row[0]], m_s[row[0]]))
         for row in rows
     ]
     return _summary(convention, as_of, currency, scored, scored=True)

@@ -36,15 +36,13 @@ def _segment_case(d: Dialect) -> str:
 def rfm_query(d: Dialect, *, convention: str, mean: bool, freq: str, tz: str, as_of_day: int, scored: bool) -> str:
     """The SQL; `as_of_day` is the period index of as_of (day ordinal, or ISO week index for W)."""
     if convention == "lifetimes":
-        # group by local day first, so the period index is computed once per customer-day
-        k = "day" if freq == "D" else d.idiv("day - 1", "7")
+        # one grouping by customer and period: the day's ordinal is needed per row anyway, and a
+        # second grouping of near-unique customer-days costs as much as the first
+        day = d.day_ordinal("occurred_at", tz)
+        k = day if freq == "D" else d.idiv(f"{day} - 1", "7")
         base = f"""
-        daily AS (
-            SELECT customer_id, {d.day_ordinal("occurred_at", tz)} AS day, SUM(amount_minor) AS s
-            FROM tx GROUP BY 1, 2
-        ),
         periods AS (
-            SELECT customer_id, {k} AS k, SUM(s) AS s FROM daily GROUP BY 1, 2
+            SELECT customer_id, {k} AS k, SUM(amount_minor) AS s FROM tx GROUP BY 1, 2
         ),
         spans AS (
             SELECT customer_id, MIN(k) AS first_k, MAX(k) AS last_k, COUNT(*) - 1 AS frequency,
@@ -71,9 +69,9 @@ def rfm_query(d: Dialect, *, convention: str, mean: bool, freq: str, tz: str, as
                    {as_of_day} - {last_day} AS r_measure, m_num, m_den
             FROM totals
         )"""
-    monetary = f"CASE WHEN m_den = 0 THEN 0 ELSE {d.half_even_div('m_num', 'm_den')} END"
-    m_key = "m_num"
+    monetary = m_key = "m_num"  # the classic total: nothing to divide, round or rank by fraction
     if mean or convention == "lifetimes":
+        monetary = f"CASE WHEN m_den = 0 THEN 0 ELSE {d.half_even_div('m_num', 'm_den')} END"
         m_key = f"CASE WHEN m_den = 0 THEN 0 ELSE {d.idiv(d.wide('m_num') + f' * {_K}', 'm_den')} END"
     scores = ""
     select_scores = ""
