@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import multiprocessing as mp
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -31,7 +29,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pushdown import throwaway_postgres  # benchmarks/pushdown.py, beside this script
+from harness import Comparison, in_process  # beside this script
+from pushdown import throwaway_postgres
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
@@ -355,46 +354,25 @@ STORE: dict[str, Callable[[str], Answer]] = {
 }
 
 
-def _run(name: str, source: str, queue: Any) -> None:
-    try:
-        # imports are not the analytic: every contender starts with them done
-        import duckdb  # noqa: F401
+def _run(name: str, source: str) -> tuple[float, Answer]:
+    # imports are not the analytic: every contender starts with them done
+    import duckdb  # noqa: F401
 
-        import bizrel.analytics
-        import bizrel.bridge  # noqa: F401
+    import bizrel.analytics
+    import bizrel.bridge  # noqa: F401
 
-        if name in STORE:
-            fn: Callable[[Any], Answer] = STORE[name]
-            data: Any = source
-        else:
-            kind, fn = CONTENDERS[name]
-            data = _load(kind, source)
-        elapsed = float("inf")
-        for _ in range(3):
-            started = time.perf_counter()
-            out = fn(data)
-            elapsed = min(elapsed, time.perf_counter() - started)
-        queue.put((elapsed, out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-    except Exception as exc:  # an anchor that does not run here is reported, not fatal
-        queue.put((None, f"{type(exc).__name__}: {exc}"[:90], 0.0))
-
-
-def measure(name: str, source: str) -> tuple[float | None, Any, float]:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_run, args=(name, source, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result  # type: ignore[no-any-return]
-
-
-def _in_process(target: Callable[..., Any], *args: Any) -> None:
-    """Build data in a process of its own: ru_maxrss survives fork and exec, so a parent that built
-    the data would lend its peak to every measurement."""
-    maker = mp.get_context("spawn").Process(target=target, args=args)
-    maker.start()
-    maker.join()
+    if name in STORE:
+        fn: Callable[[Any], Answer] = STORE[name]
+        data: Any = source
+    else:
+        kind, fn = CONTENDERS[name]
+        data = _load(kind, source)
+    elapsed = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        out = fn(data)
+        elapsed = min(elapsed, time.perf_counter() - started)
+    return elapsed, out
 
 
 def main() -> None:
@@ -405,50 +383,35 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("BIZREL_TEST_PG_DSN"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        _in_process(make_parquet, tmp, args.deals, args.terms)
+        in_process(make_parquet, tmp, args.deals, args.terms)
         print(f"\n{args.deals:,} deals, {args.terms:,} terms, by rep ({REPS} reps) with acquisition costs")
-        results: dict[str, float] = {}
-        answers: dict[str, Any] = {}
-
-        def show(name: str, source: str) -> None:
-            seconds, out, rss = measure(name, source)
-            shown = f"{seconds:7.3f} s" if seconds is not None else "   n/a   "
-            print(f"  {name:54s} {shown}  peak RSS {rss:7.0f} MiB" + ("" if seconds is not None else f"  ({out})"))
-            if seconds is not None:
-                results[name], answers[name] = seconds, out
-
+        board = Comparison(54)
         for name in CONTENDERS:
-            show(name, tmp)
-        agree = len({str(a) for a in answers.values()}) == 1
-        print(f"\n  every contender reports the same (group, deals, retained, bookings): {agree}")
+            board.run(name, _run, name, tmp)
+        print(f"\n  every contender reports the same (group, deals, retained, bookings): {board.agree()}")
         stores = [("SQLite", f"sqlite:///{os.path.join(tmp, 'store.db')}")]
+        pull = "deal_outcomes() through the repositories + reference"
         with contextlib.ExitStack() as stack:
             if args.pg:
                 stores.append(("PostgreSQL", stack.enter_context(throwaway_postgres(args.pg))))
             for database, url in stores:
                 started = time.perf_counter()
-                _in_process(fill_store, tmp, url, args.store_deals)
+                in_process(fill_store, tmp, url, args.store_deals)
                 stored = min(args.store_deals, args.deals)
                 took = time.perf_counter() - started
                 print(f"\n{database} store with {stored:,} handed-over deals (filled in {took:.1f} s, not timed)")
                 for name in STORE:
-                    show(name, url)
-                same = answers["bizrel push-down"] == answers["deal_outcomes() through the repositories + reference"]
-                print(f"\n  push-down and deal_outcomes() + reference agree: {same}")
-                ratio(results, "deal_outcomes() through the repositories + reference", "bizrel push-down")
+                    board.run(name, _run, name, url)
+                print(f"\n  push-down and deal_outcomes() + reference agree: {board.agree(list(STORE))}")
+                board.ratio(pull, "bizrel push-down")
         if not args.pg:
             print("\nPostgreSQL: skipped (set BIZREL_TEST_PG_DSN or pass --pg)")
         print()
-        ratio(results, "bizrel engine, Arrow input", "hand-written DuckDB SQL, Arrow input")
-        ratio(results, "bizrel engine, Parquet files", "hand-written DuckDB SQL, Parquet files")
-        ratio(results, "bizrel engine, pandas input", "hand-written pandas")
-        ratio(results, "bizrel engine, Arrow input", "hand-written polars")
-        ratio(results, "bizrel pure-Python reference (DealOutcomes)", "bizrel engine, Arrow input")
-
-
-def ratio(results: dict[str, float], a: str, b: str) -> None:
-    if a in results and b in results:
-        print(f"  ratio {a} / {b}: {results[a] / results[b]:.2f}x")
+        board.ratio("bizrel engine, Arrow input", "hand-written DuckDB SQL, Arrow input")
+        board.ratio("bizrel engine, Parquet files", "hand-written DuckDB SQL, Parquet files")
+        board.ratio("bizrel engine, pandas input", "hand-written pandas")
+        board.ratio("bizrel engine, Arrow input", "hand-written polars")
+        board.ratio("bizrel pure-Python reference (DealOutcomes)", "bizrel engine, Arrow input")
 
 
 if __name__ == "__main__":
