@@ -17,9 +17,7 @@ same weighted total. Inputs are read from Parquet (or the store is filled) befor
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -27,6 +25,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from harness import Comparison  # beside this script
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RATES = {"EUR": Decimal("1.0825"), "GBP": Decimal("1.2674"), "JPY": Decimal("0.0067")}
@@ -282,39 +282,27 @@ STORE: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _run(name: str, source: str, queue: Any) -> None:
+def _run(name: str, source: str) -> tuple[float, Any, str]:
     import duckdb  # noqa: F401  (imports are not the analytic's time)
     import pandas  # noqa: F401
 
     import bizrel.analytics
     import bizrel.sales  # noqa: F401
 
-    try:
-        if name in STORE:
-            fn: Callable[[Any], Any] = STORE[name]
-            data: Any = source
-        else:
-            kind, fn = CONTENDERS[name]
-            data = _load(kind, source)
-        started = time.perf_counter()
-        out = fn(data)
-        elapsed = time.perf_counter() - started
-        if not isinstance(out, tuple):  # a Forecast: its totals are computed after timing
-            started = time.perf_counter()
-            out = (*summary(out), f"totals() {time.perf_counter() - started:.1f} s")
-        queue.put((elapsed, out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-    except Exception as exc:  # an anchor that does not run here is reported, not fatal
-        queue.put((None, f"{type(exc).__name__}: {exc}"[:90], 0.0))
-
-
-def measure(name: str, source: str) -> tuple[float | None, Any, float]:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_run, args=(name, source, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result  # type: ignore[no-any-return]
+    if name in STORE:
+        fn: Callable[[Any], Any] = STORE[name]
+        data: Any = source
+    else:
+        kind, fn = CONTENDERS[name]
+        data = _load(kind, source)
+    started = time.perf_counter()
+    out = fn(data)
+    elapsed = time.perf_counter() - started
+    if isinstance(out, tuple):
+        return elapsed, out, str(out)
+    started = time.perf_counter()  # a Forecast: its totals are computed after timing
+    answer = summary(out)
+    return elapsed, answer, f"{answer}, totals() {time.perf_counter() - started:.1f} s"
 
 
 def main() -> None:
@@ -325,43 +313,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         make_parquet(tmp, args.opportunities)
         print(f"\n{args.opportunities:,} opportunities (about half open), 4 currencies, quarterly forecast")
-        results: dict[str, float] = {}
-        answers: dict[str, Any] = {}
-
-        def show(name: str, source: str) -> None:
-            seconds, out, rss = measure(name, source)
-            shown = f"{seconds:7.3f} s" if seconds is not None else "   n/a   "
-            print(f"  {name:46s} {shown}  peak RSS {rss:7.0f} MiB  {out}")
-            if seconds is not None:
-                results[name], answers[name] = seconds, out
-
+        board = Comparison(46)
         for name in CONTENDERS:
-            show(name, tmp)
+            board.run(name, _run, name, tmp)
         url = f"sqlite:///{os.path.join(tmp, 'store.db')}"
         filled = fill_store(tmp, url, args.store_opportunities)
         stored = min(args.store_opportunities, args.opportunities)
         print(f"\nSQLite store with {stored:,} opportunities (filled in {filled:.1f} s, not timed below)")
         for name in STORE:
-            show(name, url)
-        exact = {str(a[:2]) for n, a in answers.items() if n != "hand-written pandas"}
-        groups = {a[0] for a in answers.values()}
+            board.run(name, _run, name, url)
+        exact = {str(a[:2]) for n, a in board.answers.items() if n != "hand-written pandas"}
+        groups = {a[0] for a in board.answers.values()}
         print(
             f"\n  same groups everywhere: {len(groups) == 1}; same exact weighted total (all but pandas's float64): "
             f"{len(exact) == 1}"
         )
-        _ratios(results)
-
-
-def _ratios(r: dict[str, float]) -> None:
-    def ratio(a: str, b: str) -> None:
-        if a in r and b in r:
-            print(f"  ratio {a} / {b}: {r[a] / r[b]:.2f}x")
-
-    ratio("bizrel engine, Arrow input", "hand-written DuckDB SQL, Arrow input")
-    ratio("bizrel engine, pandas input", "hand-written pandas")
-    ratio("bizrel engine, Parquet file", "hand-written DuckDB SQL, Parquet file")
-    ratio("bizrel pure-Python reference (objects)", "bizrel engine, Arrow input")
-    ratio("pull rows from SQLite + pure-Python reference", "bizrel push-down into SQLite")
+        board.ratio("bizrel engine, Arrow input", "hand-written DuckDB SQL, Arrow input")
+        board.ratio("bizrel engine, pandas input", "hand-written pandas")
+        board.ratio("bizrel engine, Parquet file", "hand-written DuckDB SQL, Parquet file")
+        board.ratio("bizrel pure-Python reference (objects)", "bizrel engine, Arrow input")
+        board.ratio("pull rows from SQLite + pure-Python reference", "bizrel push-down into SQLite")
 
 
 if __name__ == "__main__":
