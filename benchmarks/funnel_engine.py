@@ -1,9 +1,11 @@
-"""The funnel at scale through the columnar engine and SQLite push-down, side by side with
-hand-written polars and DuckDB SQL and the pure-Python reference (each measurement in its own
-process, so the peak resident memory printed is that run's own).
+"""The funnel at scale through the columnar engine and push-down into SQLite and PostgreSQL, side by
+side with hand-written polars and DuckDB SQL and the pure-Python reference (each measurement in its
+own process, so the peak resident memory printed is that run's own).
 
     PYTHONPATH=src python benchmarks/funnel_engine.py [--opportunities 200000] [--events 1000000]
-                                                      [--store-opportunities 200000]
+                                                      [--store-opportunities 200000] [--pg DSN]
+
+PostgreSQL runs in a throwaway database on the server named by BIZREL_TEST_PG_DSN (or --pg).
 
 All-time funnel of one pipeline with 8 stages: reached per stage, won/lost by count and amount,
 cycle average and median, time in stage average and median, lost reasons. bizrel's paths return the
@@ -17,10 +19,9 @@ are the analytic alone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
-import multiprocessing as mp
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -28,6 +29,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+
+from harness import Comparison, in_process  # beside this script
+from pushdown import throwaway_postgres
 
 STAGES = 8
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -118,12 +122,11 @@ def records(folder: str) -> list[dict[str, Any]]:
     ]
 
 
-def fill_store(folder: str, url: str, limit: int) -> float:
+def fill_store(folder: str, url: str, limit: int) -> None:
     from bizrel.adapters import open_store
     from bizrel.core import FixedClock
     from bizrel.sales import Opportunity, OpportunityStatus, StageChange
 
-    started = time.perf_counter()
     store = open_store(url, clock=FixedClock(T0))
     rows = records(folder)[:limit]
     for chunk in range(0, len(rows), 20_000):
@@ -150,7 +153,6 @@ def fill_store(folder: str, url: str, limit: int) -> float:
             )
             uow.commit()
     store.close()
-    return time.perf_counter() - started
 
 
 # -- the contenders: each takes its loaded input and returns the reached counts per stage --
@@ -313,40 +315,26 @@ CONTENDERS: dict[str, tuple[str, Callable[[Any], list[int]], tuple[str, ...]]] =
     "bizrel pure-Python reference (records)": ("records", bizrel_reference, ("bizrel.sales",)),
 }
 STORE: dict[str, Callable[[str], list[int]]] = {
-    "bizrel push-down into SQLite": bizrel_pushdown,
-    "pull rows from SQLite + pure-Python reference": bizrel_pull,
+    "bizrel push-down": bizrel_pushdown,
+    "pull rows from the store + pure-Python reference": bizrel_pull,
 }
 
 
-def _run(name: str, source: str, queue: Any) -> None:
-    try:
-        if name in STORE:
-            fn: Callable[[Any], list[int]] = STORE[name]
-            data: Any = source
-            modules: tuple[str, ...] = ("bizrel.adapters", "bizrel.analytics")
-        else:
-            kind, fn, modules = CONTENDERS[name]
-            data = _load(kind, source)
-        started = time.perf_counter()
-        for module in modules:
-            importlib.import_module(module)
-        imported = time.perf_counter() - started
-        started = time.perf_counter()
-        out = fn(data)
-        elapsed = time.perf_counter() - started
-        queue.put((elapsed, out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, imported))
-    except Exception as exc:  # an anchor that does not run here is reported, not fatal
-        queue.put((None, f"{type(exc).__name__}: {exc}"[:90], 0.0, 0.0))
-
-
-def measure(name: str, source: str) -> tuple[float | None, Any, float, float]:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_run, args=(name, source, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result  # type: ignore[no-any-return]
+def _run(name: str, source: str) -> tuple[float, list[int], str]:
+    if name in STORE:
+        fn: Callable[[Any], list[int]] = STORE[name]
+        data: Any = source
+        modules: tuple[str, ...] = ("bizrel.adapters", "bizrel.analytics")
+    else:
+        kind, fn, modules = CONTENDERS[name]
+        data = _load(kind, source)
+    started = time.perf_counter()
+    for module in modules:
+        importlib.import_module(module)
+    imported = time.perf_counter() - started
+    started = time.perf_counter()
+    out = fn(data)
+    return time.perf_counter() - started, out, f"(imports {imported:.2f} s)"
 
 
 def main() -> None:
@@ -354,45 +342,37 @@ def main() -> None:
     parser.add_argument("--opportunities", type=int, default=200_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--store-opportunities", type=int, default=200_000)
+    parser.add_argument("--pg", default=os.environ.get("BIZREL_TEST_PG_DSN"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        make_parquet(tmp, args.opportunities, args.events)
+        in_process(make_parquet, tmp, args.opportunities, args.events)
         print(f"\n{args.opportunities:,} opportunities, {args.events:,} stage changes, {STAGES} stages")
-        results: dict[str, float] = {}
-        answers: dict[str, Any] = {}
-
-        def show(name: str, source: str) -> None:
-            seconds, out, rss, imported = measure(name, source)
-            shown = f"{seconds:7.3f} s" if seconds is not None else "   n/a   "
-            note = f"  (imports {imported:.2f} s)" if seconds is not None else f"  ({out})"
-            print(f"  {name:46s} {shown}  peak RSS {rss:7.0f} MiB" + note)
-            if seconds is not None:
-                results[name], answers[name] = seconds, out
-
+        board = Comparison(50)
         for name in CONTENDERS:
-            show(name, tmp)
-        url = f"sqlite:///{os.path.join(tmp, 'store.db')}"
-        filled = fill_store(tmp, url, args.store_opportunities)
-        stored = min(args.store_opportunities, args.opportunities)
-        print(f"\nSQLite store with {stored:,} opportunities (filled in {filled:.1f} s, not timed below)")
-        for name in STORE:
-            show(name, url)
-        agree = len({str(a) for n, a in answers.items() if n not in STORE or stored == args.opportunities}) == 1
-        print(f"\n  every contender reports the same reached counts: {agree}  {answers.get(next(iter(answers)))}")
-        _ratios(results)
-
-
-def _ratios(r: dict[str, float]) -> None:
-    def ratio(a: str, b: str) -> None:
-        if a in r and b in r:
-            print(f"  ratio {a} / {b}: {r[a] / r[b]:.2f}x")
-
-    fastest = min(("hand-written DuckDB SQL, Arrow input", "hand-written polars"), key=lambda n: r.get(n, 1e9))
-    ratio("bizrel engine, Arrow input", fastest)
-    ratio("bizrel engine, pandas input", fastest)
-    ratio("bizrel engine, Parquet files", "hand-written DuckDB SQL, Parquet files")
-    ratio("bizrel pure-Python reference (records)", "bizrel engine, Arrow input")
-    ratio("pull rows from SQLite + pure-Python reference", "bizrel push-down into SQLite")
+            board.run(name, _run, name, tmp)
+        reached = next(iter(board.answers.values()), None)
+        print(f"\n  every contender reports the same reached counts: {board.agree()}  {reached}")
+        fastest = board.fastest("hand-written DuckDB SQL, Arrow input", "hand-written polars")
+        board.ratio("bizrel engine, Arrow input", fastest)
+        board.ratio("bizrel engine, pandas input", fastest)
+        board.ratio("bizrel engine, Parquet files", "hand-written DuckDB SQL, Parquet files")
+        board.ratio("bizrel pure-Python reference (records)", "bizrel engine, Arrow input")
+        stores = [("SQLite", f"sqlite:///{os.path.join(tmp, 'store.db')}")]
+        with contextlib.ExitStack() as stack:
+            if args.pg:
+                stores.append(("PostgreSQL", stack.enter_context(throwaway_postgres(args.pg))))
+            for database, url in stores:
+                started = time.perf_counter()
+                in_process(fill_store, tmp, url, args.store_opportunities)
+                filled = time.perf_counter() - started
+                stored = min(args.store_opportunities, args.opportunities)
+                print(f"\n{database} store with {stored:,} opportunities (filled in {filled:.1f} s, not timed below)")
+                for name in STORE:
+                    board.run(name, _run, name, url)
+                print(f"  push-down and pulled rows + reference agree: {board.agree(list(STORE))}")
+                board.ratio("pull rows from the store + pure-Python reference", "bizrel push-down")
+        if not args.pg:
+            print("\nPostgreSQL: skipped (set BIZREL_TEST_PG_DSN or pass --pg)")
 
 
 if __name__ == "__main__":
