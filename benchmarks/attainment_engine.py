@@ -19,15 +19,15 @@ Parquet (or the store is filled) before timing starts; times are the analytic al
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
-import resource
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+
+from harness import Comparison  # beside this script
 
 YEAR_START_US = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1_000_000)
 DAY_US = 86_400_000_000
@@ -404,40 +404,17 @@ def _warm_up() -> None:
     HAND_WRITTEN_DUCKDB.append(duckdb.connect())
 
 
-def peak_mib() -> float:
-    """This process's own peak resident memory (ru_maxrss would carry the parent's over exec)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _run(group: str, name: str, source: str, args: argparse.Namespace, queue: Any) -> None:
-    try:
-        _warm_up()
-        if group == "store":
-            fn: Callable[[Any], dict[str, int]] = STORE[name]
-            data: Any = _store_input(name, source, args.folder, args.store_deals)
-        else:
-            kind, fn = (PLAIN if group == "plain" else SPLIT)[name]
-            data = _load(kind, source, args)
-        started = time.perf_counter()
-        out = fn(data)
-        elapsed = time.perf_counter() - started
-        queue.put((elapsed, out, peak_mib()))
-    except Exception as exc:  # an anchor that does not run here is reported, not fatal
-        queue.put((None, f"{type(exc).__name__}: {exc}"[:90], 0.0))
-
-
-def measure(group: str, name: str, source: str, args: argparse.Namespace) -> tuple[float | None, Any, float]:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_run, args=(group, name, source, args, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result  # type: ignore[no-any-return]
+def _run(group: str, name: str, source: str, args: argparse.Namespace) -> tuple[float, dict[str, int]]:
+    _warm_up()
+    if group == "store":
+        fn: Callable[[Any], dict[str, int]] = STORE[name]
+        data: Any = _store_input(name, source, args.folder, args.store_deals)
+    else:
+        kind, fn = (PLAIN if group == "plain" else SPLIT)[name]
+        data = _load(kind, source, args)
+    started = time.perf_counter()
+    out = fn(data)
+    return time.perf_counter() - started, out
 
 
 def main() -> None:
@@ -452,16 +429,11 @@ def main() -> None:
         args.reference_deals = args.reference_deals or args.deals
         make_parquet(tmp, args.deals, args.reps)
         print(f"\n{args.deals:,} won deals of 2026 over {args.reps} reps, bookings for 2026-Q2")
-        results: dict[str, float] = {}
+        board = Comparison(63)
 
         def show(group: str, name: str, source: str) -> dict[str, int] | None:
-            seconds, out, rss = measure(group, name, source, args)
-            shown = f"{seconds:7.3f} s" if seconds is not None else "   n/a   "
-            print(f"  {name:56s} {shown}  peak RSS {rss:7.0f} MiB" + ("" if seconds is not None else f"  ({out})"))
-            if seconds is None:
-                return None
-            results[f"{group}: {name}"] = seconds
-            return out  # type: ignore[no-any-return]
+            board.run(f"{group}: {name}", _run, group, name, source, args)
+            return board.answers.get(f"{group}: {name}")  # type: ignore[no-any-return]
 
         print("\nper rep")
         plain = {name: show("plain", name, tmp) for name in PLAIN}
@@ -482,18 +454,15 @@ def main() -> None:
         stored = {name: show("store", name, url) for name in STORE}
         pair = list(stored.values())[:2]
         print(f"  push-down == pull + reference: {pair[0] == pair[1]}")
-        _ratios(results)
+        _ratios(board)
 
 
 def same(result: dict[str, int]) -> str:
     return str(sorted(result.items()))
 
 
-def _ratios(r: dict[str, float]) -> None:
-    def ratio(a: str, b: str) -> None:
-        if a in r and b in r:
-            print(f"  {a} / {b}: {r[a] / r[b]:.2f}x")
-
+def _ratios(board: Comparison) -> None:
+    ratio = board.ratio
     print()
     ratio("plain: bizrel engine, Parquet file", "plain: hand-written DuckDB SQL, Parquet file")
     ratio("plain: bizrel engine, pandas input", "plain: hand-written pandas")
