@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import multiprocessing as mp
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,6 +23,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+from harness import Comparison, in_process  # beside this script
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -188,34 +188,19 @@ def _load(kind: str, path: str) -> Any:
     return pd.read_parquet(path)
 
 
-def _run(name: str, path: str, from_file: bool, queue: Any) -> None:
-    try:
-        if from_file:
-            (fn, modules), data = PARQUET[name], path
-        else:
-            kind, fn, modules = CONTENDERS[name]
-            data = _load(kind, path)
-        started = time.perf_counter()
-        for module in modules:
-            importlib.import_module(module)
-        imported = time.perf_counter() - started
-        started = time.perf_counter()
-        rows = fn(data)
-        elapsed = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        queue.put((elapsed, f"{rows}, imports {imported:.2f} s", peak))
-    except Exception as exc:  # an anchor that does not run here is reported, not fatal
-        queue.put((None, f"{type(exc).__name__}: {exc}"[:90], 0.0))
-
-
-def measure(name: str, path: str, from_file: bool) -> tuple[float | None, Any, float]:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_run, args=(name, path, from_file, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result  # type: ignore[no-any-return]
+def _run(name: str, path: str) -> tuple[float, int, str]:
+    if name in PARQUET:
+        (fn, modules), data = PARQUET[name], path
+    else:
+        kind, fn, modules = CONTENDERS[name]
+        data = _load(kind, path)
+    started = time.perf_counter()
+    for module in modules:
+        importlib.import_module(module)
+    imported = time.perf_counter() - started
+    started = time.perf_counter()
+    rows = fn(data)
+    return time.perf_counter() - started, rows, f"({rows} rows, imports {imported:.2f} s)"
 
 
 def pymc(python: str, path: str) -> tuple[float | None, Any]:
@@ -245,48 +230,29 @@ def main() -> None:
         transactions, customers = (int(x) for x in size.split(":"))
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "tx.parquet")
-            # in its own process: ru_maxrss survives fork and exec, so a parent that built the data
-            # would lend its peak to every measurement
-            maker = mp.get_context("spawn").Process(target=make_parquet, args=(path, transactions, customers))
-            maker.start()
-            maker.join()
+            in_process(make_parquet, path, transactions, customers)
             print(f"\n{transactions:,} transactions over {customers:,} customers")
-            results: dict[str, float] = {}
-            names = list(CONTENDERS) if transactions <= 2_000_000 else []
-            for name in names:
-                seconds, rows, rss = measure(name, path, from_file=False)
-                shown = f"{seconds:7.3f} s" if seconds is not None else "   n/a   "
-                print(f"  {name:46s} {shown}  peak RSS {rss:7.0f} MiB  ({rows})")
-                if seconds is not None:
-                    results[name] = seconds
-            for name in PARQUET:
-                seconds, rows, rss = measure(name, path, from_file=True)
-                shown = f"{seconds:7.3f} s" if seconds is not None else "   n/a   "
-                print(f"  {name:46s} {shown}  peak RSS {rss:7.0f} MiB  ({rows})")
-                if seconds is not None:
-                    results[name] = seconds
+            board = Comparison(46)
+            for name in [*(CONTENDERS if transactions <= 2_000_000 else ()), *PARQUET]:
+                board.run(name, _run, name, path)
             if args.pymc_python and transactions <= 2_000_000:
                 seconds, rows = pymc(args.pymc_python, path)
                 shown = f"{seconds:7.3f} s" if seconds is not None else "   n/a   "
                 print(f"  {'pymc-marketing rfm_summary':46s} {shown}  ({rows})")
                 if seconds is not None:
-                    results["pymc-marketing rfm_summary"] = seconds
-            _ratios(results)
+                    board.seconds["pymc-marketing rfm_summary"] = seconds
+            _ratios(board)
 
 
-def _ratios(r: dict[str, float]) -> None:
-    def ratio(a: str, b: str) -> None:
-        if a in r and b in r:
-            print(f"  ratio {a} / {b}: {r[a] / r[b]:.2f}x")
-
-    fastest = [n for n in ("hand-written DuckDB SQL", "hand-written polars") if n in r]
-    if fastest:
-        best = min(fastest, key=lambda n: r[n])
-        ratio("bizrel engine, rfm_frame (Arrow)", best)
-        ratio("bizrel engine, typed RfmSummary", best)
-    fastest_file = [n for n in ("hand-written DuckDB SQL from Parquet", "hand-written polars from Parquet") if n in r]
-    if fastest_file:
-        ratio("bizrel engine from Parquet (rfm_frame)", min(fastest_file, key=lambda n: r[n]))
+def _ratios(board: Comparison) -> None:
+    ratio = board.ratio
+    best = board.fastest("hand-written DuckDB SQL", "hand-written polars")
+    ratio("bizrel engine, rfm_frame (Arrow)", best)
+    ratio("bizrel engine, typed RfmSummary", best)
+    ratio(
+        "bizrel engine from Parquet (rfm_frame)",
+        board.fastest("hand-written DuckDB SQL from Parquet", "hand-written polars from Parquet"),
+    )
     ratio("lifetimes summary_data_from_transaction_data", "bizrel engine, lifetimes convention")
     ratio("pymc-marketing rfm_summary", "bizrel engine, lifetimes convention")
 
