@@ -20,7 +20,6 @@ one).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import tempfile
@@ -29,8 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness import Comparison, in_process  # beside this script
-from pushdown import throwaway_postgres
+from harness import Comparison, in_process, stores  # beside this script
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
@@ -389,23 +387,17 @@ def main() -> None:
         for name in CONTENDERS:
             board.run(name, _run, name, tmp)
         print(f"\n  every contender reports the same (group, deals, retained, bookings): {board.agree()}")
-        stores = [("SQLite", f"sqlite:///{os.path.join(tmp, 'store.db')}")]
         pull = "deal_outcomes() through the repositories + reference"
-        with contextlib.ExitStack() as stack:
-            if args.pg:
-                stores.append(("PostgreSQL", stack.enter_context(throwaway_postgres(args.pg))))
-            for database, url in stores:
-                started = time.perf_counter()
-                in_process(fill_store, tmp, url, args.store_deals)
-                stored = min(args.store_deals, args.deals)
-                took = time.perf_counter() - started
-                print(f"\n{database} store with {stored:,} handed-over deals (filled in {took:.1f} s, not timed)")
-                for name in STORE:
-                    board.run(name, _run, name, url)
-                print(f"\n  push-down and deal_outcomes() + reference agree: {board.agree(list(STORE))}")
-                board.ratio(pull, "bizrel push-down")
-        if not args.pg:
-            print("\nPostgreSQL: skipped (set BIZREL_TEST_PG_DSN or pass --pg)")
+        for database, url in stores(tmp, args.pg):
+            started = time.perf_counter()
+            in_process(fill_store, tmp, url, args.store_deals)
+            stored = min(args.store_deals, args.deals)
+            took = time.perf_counter() - started
+            print(f"\n{database} store with {stored:,} handed-over deals (filled in {took:.1f} s, not timed)")
+            for name in STORE:
+                board.run(name, _run, name, url)
+            print(f"\n  push-down and deal_outcomes() + reference agree: {board.agree(list(STORE))}")
+            board.ratio(pull, "bizrel push-down")
         print()
         board.ratio("bizrel engine, Arrow input", "hand-written DuckDB SQL, Arrow input")
         board.ratio("bizrel engine, Parquet files", "hand-written DuckDB SQL, Parquet files")

@@ -19,7 +19,6 @@ are the analytic alone.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import os
 import sys
@@ -30,8 +29,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from harness import Comparison, in_process  # beside this script
-from pushdown import throwaway_postgres
+from harness import Comparison, in_process, stores  # beside this script
 
 STAGES = 8
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -357,22 +355,16 @@ def main() -> None:
         board.ratio("bizrel engine, pandas input", fastest)
         board.ratio("bizrel engine, Parquet files", "hand-written DuckDB SQL, Parquet files")
         board.ratio("bizrel pure-Python reference (records)", "bizrel engine, Arrow input")
-        stores = [("SQLite", f"sqlite:///{os.path.join(tmp, 'store.db')}")]
-        with contextlib.ExitStack() as stack:
-            if args.pg:
-                stores.append(("PostgreSQL", stack.enter_context(throwaway_postgres(args.pg))))
-            for database, url in stores:
-                started = time.perf_counter()
-                in_process(fill_store, tmp, url, args.store_opportunities)
-                filled = time.perf_counter() - started
-                stored = min(args.store_opportunities, args.opportunities)
-                print(f"\n{database} store with {stored:,} opportunities (filled in {filled:.1f} s, not timed below)")
-                for name in STORE:
-                    board.run(name, _run, name, url)
-                print(f"  push-down and pulled rows + reference agree: {board.agree(list(STORE))}")
-                board.ratio("pull rows from the store + pure-Python reference", "bizrel push-down")
-        if not args.pg:
-            print("\nPostgreSQL: skipped (set BIZREL_TEST_PG_DSN or pass --pg)")
+        for database, url in stores(tmp, args.pg):
+            started = time.perf_counter()
+            in_process(fill_store, tmp, url, args.store_opportunities)
+            filled = time.perf_counter() - started
+            stored = min(args.store_opportunities, args.opportunities)
+            print(f"\n{database} store with {stored:,} opportunities (filled in {filled:.1f} s, not timed below)")
+            for name in STORE:
+                board.run(name, _run, name, url)
+            print(f"  push-down and pulled rows + reference agree: {board.agree(list(STORE))}")
+            board.ratio("pull rows from the store + pure-Python reference", "bizrel push-down")
 
 
 if __name__ == "__main__":

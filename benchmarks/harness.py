@@ -9,11 +9,15 @@ across contenders, the note (say, the import time) is only printed.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import resource
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["Comparison", "in_process", "measure", "peak_mib"]
+__all__ = ["Comparison", "in_process", "measure", "peak_mib", "stores", "throwaway_postgres"]
 
 Measurement = tuple[float | None, Any, float, str]
 
@@ -93,3 +97,31 @@ class Comparison:
         """Whether every named contender (default: all) that ran gave the same answer."""
         chosen = self.answers if names is None else {n: self.answers[n] for n in names if n in self.answers}
         return len({repr(a) for a in chosen.values()}) <= 1
+
+
+@contextmanager
+def throwaway_postgres(dsn: str) -> Iterator[str]:
+    """The URL of a new database on the server `dsn` names, dropped on exit."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"bizrel_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    parts = urlsplit(dsn)
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as con:
+            con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def stores(folder: str, pg: str | None) -> Iterator[tuple[str, str]]:
+    """(database, store URL) for each database push-down is measured on: a SQLite file in `folder`,
+    then a throwaway PostgreSQL database when `pg` (a server DSN) is given."""
+    yield "SQLite", f"sqlite:///{os.path.join(folder, 'store.db')}"
+    if pg:
+        with throwaway_postgres(pg) as url:
+            yield "PostgreSQL", url
+    else:
+        print("\nPostgreSQL: skipped (set BIZREL_TEST_PG_DSN or pass --pg)")

@@ -23,9 +23,7 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from bizrel.adapters.unit_of_work import encode_body, outbox_record
 from bizrel.core import FixedClock, Money
 from bizrel.core.aggregate import Aggregate
 from bizrel.sales import Opportunity
+from harness import throwaway_postgres  # beside this script
 from sqlite_persist import START, TENANT, build  # the same 100,000 opportunities as the SQLite benchmark
 
 # -- data ------------------------------------------------------------------------------------------
@@ -86,19 +85,6 @@ def row_of(table: AggregateTable, aggregate: Aggregate) -> tuple[Any, ...]:
 
 
 # -- databases -------------------------------------------------------------------------------------
-
-
-@contextmanager
-def database(admin: str) -> Iterator[str]:
-    name = f"bizrel_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    parts = admin.rsplit("/", 1)
-    try:
-        yield f"{parts[0]}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def clear(url: str, *tables: str) -> None:
@@ -280,7 +266,7 @@ def main() -> None:
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
     m = int(sys.argv[3]) if len(sys.argv) > 3 else 1_000_000
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    with database(admin) as url:
+    with throwaway_postgres(admin) as url:
         open_store(url).close()
         figures = adapter_opportunities(url, n)
     stage_rows = sum(len(o.history) for o in build(min(n, 1000))[1]) * n // min(n, 1000)
@@ -294,7 +280,7 @@ def main() -> None:
         f"  PostgreSQL / SQLite adapter: write {figures['uow write'] / figures['sqlite uow write']:.2f}x, "
         f"read {figures['uow read'] / figures['sqlite uow read']:.2f}x"
     )
-    with database(admin) as url:
+    with throwaway_postgres(admin) as url:
         open_store(url).close()
         report(f"{m:,} ledger entries", ledger(url, m, min(m, 100_000)), "raw COPY")
 

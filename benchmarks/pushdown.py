@@ -25,17 +25,16 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from bizrel import analytics
 from bizrel.adapters import Store, open_store
 from bizrel.core import FixedClock, Money
 from bizrel.customer import Purchase, cohort_retention, rfm_summary, value_metrics
+from harness import throwaway_postgres  # beside this script
 
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
 TENANT = "bench"
@@ -129,22 +128,6 @@ def measure(label: str, store: Store) -> None:
             f"({repo / down:5.1f}x) | raw pull + reference {cheap:7.3f} s ({cheap / down:5.1f}x) | identical: {same}"
         )
         del records, raw
-
-
-@contextmanager
-def throwaway_postgres(dsn: str) -> Iterator[str]:
-    import psycopg
-    from psycopg import sql
-
-    name = f"bizrel_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(dsn, autocommit=True) as con:
-        con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    parts = urlsplit(dsn)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as con:
-            con.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def main() -> None:
