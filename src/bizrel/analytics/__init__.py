@@ -10,6 +10,7 @@ from bizrel.analytics.attainment import attainment, bookings, collections_receiv
 from bizrel.analytics.closed_loop import closed_loop_report
 from bizrel.analytics.forecast import build_forecast
 from bizrel.analytics.funnel import funnel_report
+from bizrel.analytics.receivables import aging, collection_performance, dso
 from bizrel.analytics.retention import (
     average_order_value,
     churn_rate,
@@ -23,6 +24,7 @@ from bizrel.analytics.rfm import rfm_frame, rfm_summary
 from bizrel.analytics.satisfaction import csat_by_period, csat_by_segment, nps_by_period, nps_by_segment
 
 __all__ = [
+    "aging",
     "attainment",
     "average_order_value",
     "bookings",
@@ -30,9 +32,11 @@ __all__ = [
     "churn_rate",
     "closed_loop_report",
     "cohort_retention",
+    "collection_performance",
     "collections_received",
     "csat_by_period",
     "csat_by_segment",
+    "dso",
     "funnel_report",
     "historical_lifetime_value",
     "nps_by_period",

@@ -161,6 +161,23 @@ class Dialect:
         source = f"CAST({self.param} AS JSON)" if self.name == "duckdb" else self.param
         return f"SELECT {picked} FROM json_each({source})"
 
+    def json_elements(self, table: str, key: str) -> str:
+        """A FROM clause: each row of a stored `table` with each element `el.value` of the array
+        member `key` of its body (children the store keeps in the body only, such as a contract's
+        payment applications)."""
+        if not key.isidentifier():
+            raise ValidationError("key", key, "not a JSON member name")
+        if self.name == "postgres":
+            elements = f"jsonb_array_elements(CAST({table}.body AS JSONB) -> '{key}')"
+            return f"{table} CROSS JOIN LATERAL {elements} AS el(value)"
+        if self.name == "sqlite":
+            return f"{table} JOIN json_each({table}.body, '$.{key}') AS el"
+        raise ValidationError("dialect", self.name, "stored bodies are read by the SQLite and PostgreSQL push-down")
+
+    def iso_date(self, text: str) -> str:
+        """A date from ISO 'YYYY-MM-DD' text (SQLite keeps dates as that text)."""
+        return text if self.name == "sqlite" else f"CAST({text} AS DATE)"
+
 
 def _zone(tz: str) -> str:
     if not tz.replace("/", "").replace("_", "").replace("-", "").replace("+", "").isalnum():
