@@ -22,13 +22,14 @@ from hypothesis import strategies as st
 
 from bizrel import frames
 from bizrel.adapters import Store
-from bizrel.analytics import aging, collection_performance, dso
+from bizrel.analytics import aging, collection_cycle, collection_performance, dso
 from bizrel.core import CurrencyMismatch, Money, ValidationError
 from bizrel.core.errors import InvariantViolation
 from bizrel.core.ids import tenant
 from bizrel.core.periods import Period
 from bizrel.sales import Contract
 from bizrel.sales import aging as reference_aging
+from bizrel.sales import collection_cycle as reference_cycle
 from bizrel.sales import collection_performance as reference_performance
 from bizrel.sales import dso as reference_dso
 
@@ -67,9 +68,11 @@ def contracts(draw: st.DrawFn, cur: str = "USD") -> list[Contract]:
             when = datetime.combine(DAY0 + timedelta(days=draw(st.integers(0, 240))), datetime.min.time(), UTC)
             when += timedelta(seconds=draw(st.sampled_from([0, 1, 86_399])))
             number = draw(st.integers(1, len(c.instalments)))
-            action = draw(st.sampled_from(["pay", "pay-one", "credit", "invoice", "void"]))
+            action = draw(st.sampled_from(["pay", "pay-one", "pay-all", "credit", "invoice", "void"]))
             try:
-                if action in ("pay", "pay-one"):
+                if action == "pay-all":
+                    c.receive_payment(f"p{k}", c.amount, when)
+                elif action in ("pay", "pay-one"):
                     amount = Money.from_minor(draw(st.integers(1, max(1, minor // 2 + 1))), cur)
                     c.receive_payment(f"p{k}", amount, when, instalment=number if action == "pay-one" else None)
                 elif action == "credit":
@@ -100,6 +103,8 @@ def tables(items: list[Contract]) -> dict[str, pd.DataFrame]:
                 "owner_id": text([c.owner_id for c in items]),
                 "account_name": text([c.account_name for c in items]),
                 "currency": text([c.currency.code for c in items]),
+                "won_at": stamps([c.won_at for c in items]),
+                "fully_paid_at": stamps([c.fully_paid_at for c in items]),
             }
         ),
         "instalments": pd.DataFrame(
@@ -218,6 +223,16 @@ def test_collection_performance_is_identical_on_every_path(
         assert result == expected
 
 
+@SETTINGS
+@given(contracts())
+def test_collection_cycle_is_identical_on_every_path(store: Store, tmp_path: Path, items: list[Contract]) -> None:
+    expected = reference_cycle(items)
+    assert collection_cycle(items) == expected
+    for v in columnar_variants(tables(items), tmp_path):
+        assert collection_cycle(v["contracts"]) == expected
+    assert collection_cycle(store, tenant_id=stored(store, items)) == expected
+
+
 def contract_with_a_late_instalment(i: int, cur: str) -> Contract:
     c = new_contract(i, "ana", 30_000, [1, 2], DAY0, 1, cur)
     c.receive_payment("p", Money.from_minor(4_000, cur), datetime(2026, 1, 5, tzinfo=UTC))
@@ -269,6 +284,12 @@ def test_bad_columnar_input_gets_errors_naming_the_field(store: Store) -> None:
     with pytest.raises(ValidationError) as err:
         aging(store, day)
     assert err.value.field == "tenant_id"
+    with pytest.raises(ValidationError) as err:
+        collection_cycle(ct.drop(columns="won_at"))
+    assert err.value.field == "won_at"
+    with pytest.raises(ValidationError) as err:
+        collection_cycle(ct.assign(fully_paid_at=ct.won_at.dt.tz_localize(None)))
+    assert err.value.field == "fully_paid_at"
     with pytest.raises(ValidationError) as err:
         aging([], day, instalments=ins)
     assert err.value.field == "instalments"

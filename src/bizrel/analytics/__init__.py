@@ -10,7 +10,7 @@ from bizrel.analytics.attainment import attainment, bookings, collections_receiv
 from bizrel.analytics.closed_loop import closed_loop_report
 from bizrel.analytics.forecast import build_forecast
 from bizrel.analytics.funnel import funnel_report
-from bizrel.analytics.receivables import aging, collection_performance, dso
+from bizrel.analytics.receivables import aging, collection_cycle, collection_performance, dso
 from bizrel.analytics.retention import (
     average_order_value,
     churn_rate,
@@ -32,6 +32,7 @@ __all__ = [
     "churn_rate",
     "closed_loop_report",
     "cohort_retention",
+    "collection_cycle",
     "collection_performance",
     "collections_received",
     "csat_by_period",

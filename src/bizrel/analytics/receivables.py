@@ -33,7 +33,7 @@ from bizrel.analytics.dialect import DUCKDB, Dialect
 from bizrel.analytics.funnel import _columns
 from bizrel.analytics.progress import Phases, counted
 from bizrel.analytics.pushdown import pushdown
-from bizrel.analytics.receivables_sql import aging_query, dso_query, performance_query
+from bizrel.analytics.receivables_sql import CYCLE_QUERY, aging_query, dso_query, performance_query
 from bizrel.core.currencies import MINOR_UNITS
 from bizrel.core.errors import CurrencyMismatch, ValidationError
 from bizrel.core.money import Currency, Money
@@ -45,13 +45,14 @@ from bizrel.sales.collections import (
     AGING_BUCKETS,
     AgingReport,
     AgingRow,
+    CollectionCycleReport,
     CollectionPerformance,
     CollectionPerformanceRow,
     dso_count_back,
     dso_standard,
 )
 
-__all__ = ["aging", "collection_performance", "dso"]
+__all__ = ["aging", "collection_cycle", "collection_performance", "dso"]
 
 _KEYS = ("owner_id", "id", "opportunity_id", "account_name")  # the text fields a report can group by
 _HISTORY = 12  # months the count-back DSO walks back
@@ -190,17 +191,62 @@ def collection_performance(
     return result
 
 
+def collection_cycle(
+    contracts: object, *, tenant_id: str | None = None, progress: Progress | None = None
+) -> CollectionCycleReport:
+    """bizrel.sales.collection_cycle for any input: days from won to fully paid per contract.
+
+    Columnar contracts need `won_at` and `fully_paid_at` (timezone-aware; null while unpaid) beside
+    `id` and `owner_id`; a store's contracts are read where they are, only the fully paid ones
+    come back."""
+    if not _engine(contracts, (None, None, None), tenant_id, needs=()):
+        return reference.collection_cycle(counted(_contracts(contracts), progress))
+    phases = Phases(progress, 3)
+    if isinstance(contracts, Store):
+        assert tenant_id is not None
+        with pushdown(contracts, tenant_id) as session:
+            d = session.dialect
+            won, paid = (d.iso_date(_stored_day(d, "body", key)) for key in ("won_at", "fully_paid_at"))
+            view = (f"id, owner_id, {won} AS won_on, {paid} AS paid_on", "contracts", "fully_paid", ())
+            rows = session.query_tables({"cyc": view}, CYCLE_QUERY)
+    else:
+        con = connect()
+        _source(con, contracts, "ct_src")
+        _columns(con, "ct_src", ("id", "owner_id", "won_at", "fully_paid_at"), ("won_at", "fully_paid_at"))
+        won, paid = (DUCKDB.local_date(key, "UTC") for key in ("won_at", "fully_paid_at"))
+        con.execute(
+            "CREATE TEMP VIEW cyc AS SELECT CAST(id AS VARCHAR) AS id, CAST(owner_id AS VARCHAR) AS owner_id, "
+            f"{won} AS won_on, {paid} AS paid_on FROM ct_src"
+        )
+        rows = con.execute(CYCLE_QUERY).fetchall()
+    phases.advance()
+    cycles = []
+    for id_, owner, won_text, paid_text in rows:
+        won_on, paid_on = date.fromisoformat(str(won_text)[:10]), date.fromisoformat(str(paid_text)[:10])
+        cycles.append((str(id_), str(owner), won_on, paid_on, (paid_on - won_on).days))
+    phases.advance()
+    report = CollectionCycleReport(tuple(sorted(cycles)), ratio(sum(c[4] for c in cycles), len(cycles), 1))
+    phases.advance()
+    return report
+
+
 # -- dispatch -----------------------------------------------------------------------------------
 
 
-def _engine(contracts: object, columnar: tuple[object, ...], tenant_id: str | None) -> bool:
-    """Whether the input goes to SQL (a store or columnar contracts) rather than the reference."""
+def _engine(
+    contracts: object,
+    columnar: tuple[object, ...],
+    tenant_id: str | None,
+    needs: tuple[str, ...] = ("instalments", "applications"),
+) -> bool:
+    """Whether the input goes to SQL (a store or columnar contracts) rather than the reference;
+    columnar contracts need the relations named in `needs` beside them."""
     if isinstance(contracts, Store):
         if tenant_id is None:
             raise ValidationError("tenant_id", None, "push-down over a store needs the tenant")
         return True
     if is_columnar(contracts):
-        for name, value in zip(("instalments", "applications"), columnar, strict=False):
+        for name, value in zip(needs, columnar, strict=False):
             if value is None:
                 raise ValidationError(name, None, f"columnar contracts need their {name} beside them")
         return True
@@ -254,14 +300,14 @@ def _run(
                 "app": (
                     f"contracts.id AS contract_id, {_element_number(d)} AS instalment, "
                     f"CAST(replace({d.json_text('el.value', 'amount.amount')}, '.', '') AS BIGINT) AS amount_minor, "
-                    f"{d.iso_date(_element_day(d, 'at'))} AS applied_on",
+                    f"{d.iso_date(_stored_day(d, 'el.value', 'at'))} AS applied_on",
                     d.json_elements("contracts", "applications"),
                     "",
                     (),
                 ),
                 "inv": (
                     f"contracts.id AS contract_id, {_element_number(d)} AS instalment, "
-                    f"{d.iso_date(_element_day(d, 'issued_on'))} AS issued_on",
+                    f"{d.iso_date(_stored_day(d, 'el.value', 'issued_on'))} AS issued_on",
                     d.json_elements("contracts", "invoices"),
                     "",
                     (),
@@ -278,9 +324,9 @@ def _element_number(d: Dialect) -> str:
     return f"CAST({d.json_text('el.value', 'instalment')} AS INTEGER)"
 
 
-def _element_day(d: Dialect, key: str) -> str:
+def _stored_day(d: Dialect, column: str, key: str) -> str:
     """The UTC day of a stored date or instant (ISO text: the day is its first ten characters)."""
-    return f"substr({d.json_text('el.value', key)}, 1, 10)"
+    return f"substr({d.json_text(column, key)}, 1, 10)"
 
 
 _AT = '"at"'  # quoted: AT is a keyword in DuckDB (AT TIME ZONE)

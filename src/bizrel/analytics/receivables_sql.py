@@ -14,7 +14,10 @@ it is live (not voided), billed by then and that difference is positive (Contrac
 Days are compared as ISO date literals, which DuckDB and PostgreSQL read as DATE and SQLite
 compares as its stored 'YYYY-MM-DD' text.
 
-Every query answers in one layout (kind, label, a, b, c, d, e, f), only integer sums:
+The collection cycle reads one relation, cyc(id, owner_id, won_on, paid_on), and answers with the
+fully paid contracts' (id, owner_id, won_on, paid_on) as text, the days counted in Python.
+
+Every other query answers in one layout (kind, label, a, b, c, d, e, f), only integer sums:
   key       label = a group key (every contract's key has a row, receivables or not)
   currency  label = a currency, a = its contracts (more than one row is a currency mismatch)
 and per analytic:
@@ -32,7 +35,7 @@ from datetime import date
 
 from bizrel.analytics.dialect import Dialect
 
-__all__ = ["aging_query", "dso_query", "performance_query"]
+__all__ = ["CYCLE_QUERY", "aging_query", "dso_query", "performance_query"]
 
 _NULLS = "CAST(NULL AS BIGINT)"
 
@@ -124,3 +127,9 @@ def performance_query(d: Dialect, start: date, end: date) -> str:
     FROM live GROUP BY group_key
     {_tail()}
     """
+
+
+CYCLE_QUERY = """
+WITH done AS (SELECT id, owner_id, won_on, paid_on FROM cyc WHERE paid_on IS NOT NULL)
+SELECT id, owner_id, CAST(won_on AS TEXT), CAST(paid_on AS TEXT) FROM done
+"""
