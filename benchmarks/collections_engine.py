@@ -314,7 +314,7 @@ STORE: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _run(name: str, source: str, queue: Any) -> None:
+def _run(name: str, source: str) -> tuple[float | None, Any, float]:
     try:
         if name in STORE:
             fn: Callable[[Any], Any] = STORE[name]
@@ -325,19 +325,30 @@ def _run(name: str, source: str, queue: Any) -> None:
         started = time.perf_counter()
         out = fn(data)
         elapsed = time.perf_counter() - started
-        queue.put((elapsed, out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        return elapsed, out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     except Exception as exc:  # an anchor that does not run here is reported, not fatal
-        queue.put((None, f"{type(exc).__name__}: {exc}"[:90], 0.0))
+        return None, f"{type(exc).__name__}: {exc}"[:90], 0.0
 
 
-def measure(name: str, source: str) -> tuple[float | None, Any, float]:
+def _call(fn: Callable[..., Any], args: tuple[Any, ...], queue: Any) -> None:
+    queue.put(fn(*args))
+
+
+def in_child(fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args) in a process of its own. The data generation and the store filling run in one
+    too: Linux keeps a process's peak RSS across fork and exec, so a large parent would inflate
+    every peak printed."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_run, args=(name, source, queue))
+    proc = ctx.Process(target=_call, args=(fn, args, queue))
     proc.start()
     result = queue.get()
     proc.join()
-    return result  # type: ignore[no-any-return]
+    return result
+
+
+def measure(name: str, source: str) -> tuple[float | None, Any, float]:
+    return in_child(_run, name, source)  # type: ignore[no-any-return]
 
 
 def main() -> None:
@@ -347,7 +358,7 @@ def main() -> None:
     parser.add_argument("--store-contracts", type=int, default=200_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        make_parquet(tmp, args.contracts, args.instalments)
+        in_child(make_parquet, tmp, args.contracts, args.instalments)
         print(f"\n{args.contracts:,} contracts, {args.instalments:,} instalments; aging as of {AS_OF} + Q2 DSO")
         results: dict[str, float] = {}
         answers: dict[str, Any] = {}
@@ -362,7 +373,7 @@ def main() -> None:
         for name in CONTENDERS:
             show(name, tmp)
         url = f"sqlite:///{os.path.join(tmp, 'store.db')}"
-        filled = fill_store(tmp, url, args.store_contracts)
+        filled = in_child(fill_store, tmp, url, args.store_contracts)
         stored = min(args.store_contracts, args.contracts)
         print(f"\nSQLite store with {stored:,} contracts (filled in {filled:.1f} s, not timed below)")
         for name in STORE:

@@ -329,7 +329,9 @@ def _stored_day(d: Dialect, column: str, key: str) -> str:
     return f"substr({d.json_text(column, key)}, 1, 10)"
 
 
-_AT = '"at"'  # quoted: AT is a keyword in DuckDB (AT TIME ZONE)
+# the UTC day of `at` (quoted: AT is a keyword) through a plain timestamp from epoch microseconds,
+# many times faster than a time-zone conversion
+_UTC_DAY = 'CAST(make_timestamp(epoch_us("at")) AS DATE)'
 
 
 def _load(con: Any, contracts: object, columnar: tuple[object, ...], key: str, allow_float: bool) -> None:
@@ -369,7 +371,7 @@ def _load(con: Any, contracts: object, columnar: tuple[object, ...], key: str, a
     con.execute(
         "CREATE TEMP VIEW app AS SELECT CAST(contract_id AS VARCHAR) AS contract_id, "
         f"CAST(instalment AS BIGINT) AS instalment, {amount('app_src', types)} AS amount_minor, "
-        f"{DUCKDB.local_date(_AT, 'UTC')} AS applied_on FROM app_src"
+        f"{_UTC_DAY} AS applied_on FROM app_src"
     )
     if invoices is None:
         con.execute(
