@@ -15,15 +15,15 @@ read from Parquet (or the store is filled) before timing starts; times are the a
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
-import resource
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+from harness import in_process, measure  # beside this script
 
 AS_OF = date(2026, 6, 30)
 Q2 = (date(2026, 4, 1), date(2026, 7, 1))
@@ -150,10 +150,9 @@ def contracts_of(folder: str) -> list[Any]:
     return out
 
 
-def fill_store(folder: str, url: str, limit: int) -> float:
+def fill_store(folder: str, url: str, limit: int) -> None:
     from bizrel.adapters import open_store
 
-    started = time.perf_counter()
     store = open_store(url)
     items = contracts_of(folder)[:limit]
     for chunk in range(0, len(items), 20_000):
@@ -161,7 +160,6 @@ def fill_store(folder: str, url: str, limit: int) -> float:
             uow.contracts.add_many(items[chunk : chunk + 20_000])
             uow.commit()
     store.close()
-    return time.perf_counter() - started
 
 
 # -- the contenders: each takes its loaded input and returns the aging totals per bucket (minor units) --
@@ -314,41 +312,17 @@ STORE: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _run(name: str, source: str) -> tuple[float | None, Any, float]:
-    try:
-        if name in STORE:
-            fn: Callable[[Any], Any] = STORE[name]
-            data: Any = source
-        else:
-            kind, fn = CONTENDERS[name]
-            data = _load(kind, source)
-        started = time.perf_counter()
-        out = fn(data)
-        elapsed = time.perf_counter() - started
-        return elapsed, out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    except Exception as exc:  # an anchor that does not run here is reported, not fatal
-        return None, f"{type(exc).__name__}: {exc}"[:90], 0.0
-
-
-def _call(fn: Callable[..., Any], args: tuple[Any, ...], queue: Any) -> None:
-    queue.put(fn(*args))
-
-
-def in_child(fn: Callable[..., Any], *args: Any) -> Any:
-    """fn(*args) in a process of its own. The data generation and the store filling run in one
-    too: Linux keeps a process's peak RSS across fork and exec, so a large parent would inflate
-    every peak printed."""
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_call, args=(fn, args, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
-
-
-def measure(name: str, source: str) -> tuple[float | None, Any, float]:
-    return in_child(_run, name, source)  # type: ignore[no-any-return]
+def _run(name: str, source: str) -> tuple[float, Any]:
+    """One contender, its input loaded before the clock starts."""
+    if name in STORE:
+        fn: Callable[[Any], Any] = STORE[name]
+        data: Any = source
+    else:
+        kind, fn = CONTENDERS[name]
+        data = _load(kind, source)
+    started = time.perf_counter()
+    out = fn(data)
+    return time.perf_counter() - started, out
 
 
 def main() -> None:
@@ -358,13 +332,13 @@ def main() -> None:
     parser.add_argument("--store-contracts", type=int, default=200_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        in_child(make_parquet, tmp, args.contracts, args.instalments)
+        in_process(make_parquet, tmp, args.contracts, args.instalments)
         print(f"\n{args.contracts:,} contracts, {args.instalments:,} instalments; aging as of {AS_OF} + Q2 DSO")
         results: dict[str, float] = {}
         answers: dict[str, Any] = {}
 
         def show(name: str, source: str) -> None:
-            seconds, out, rss = measure(name, source)
+            seconds, out, rss, _ = measure(_run, name, source)
             shown = f"{seconds:7.3f} s" if seconds is not None else "   n/a   "
             print(f"  {name:46s} {shown}  peak RSS {rss:7.0f} MiB" + ("" if seconds is not None else f"  ({out})"))
             if seconds is not None:
@@ -373,7 +347,9 @@ def main() -> None:
         for name in CONTENDERS:
             show(name, tmp)
         url = f"sqlite:///{os.path.join(tmp, 'store.db')}"
-        filled = in_child(fill_store, tmp, url, args.store_contracts)
+        started = time.perf_counter()
+        in_process(fill_store, tmp, url, args.store_contracts)
+        filled = time.perf_counter() - started
         stored = min(args.store_contracts, args.contracts)
         print(f"\nSQLite store with {stored:,} contracts (filled in {filled:.1f} s, not timed below)")
         for name in STORE:
