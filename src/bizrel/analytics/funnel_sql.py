@@ -67,18 +67,20 @@ def funnel_query(
     whole_partition = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"  # one sort for all windows
     ks = " UNION ALL ".join(f"SELECT {k} AS k" for k in range(n + 1))
     whole = d.idiv("us", str(_SECOND))
-    reason = "COALESCE(NULLIF(opp.lost_reason, ''), 'unknown')"  # read from the deal, for lost deals only
-    # one join (each stage change with its deal), then windows per deal: no join of large
-    # intermediate results, which SQLite would run as nested loops
+    reason = "COALESCE(NULLIF(lost_reason, ''), 'unknown')"
+    # one join (each stage change with its deal, the lost reason carried along), then windows per
+    # deal: no join of large intermediate results, which SQLite would run as nested loops and
+    # PostgreSQL, before its statistics exist, as a nested loop over the deals
     return f"""
     WITH h AS (
         SELECT id, stage, k, seq, entered_us, currency, amount_minor, created_us,
-               {closed} AS closed_us, {status} AS status
+               {closed} AS closed_us, {status} AS status, lost_reason
         FROM (
             SELECT sc.opportunity_id AS id, sc.stage, {stage_index} AS k, sc.seq,
                    {d.epoch_us("sc.entered_at")} AS entered_us, opp.currency, opp.amount_minor,
                    COALESCE(opp.status, '') AS status, {d.epoch_us("opp.created_at")} AS created_us,
-                   {d.epoch_us("opp.closed_at")} AS closed_us
+                   {d.epoch_us("opp.closed_at")} AS closed_us,
+                   CASE WHEN opp.status NOT IN ('open', 'won') THEN opp.lost_reason END AS lost_reason
             FROM sc JOIN opp ON opp.id = sc.opportunity_id
         ) x {known}
     ),
@@ -93,7 +95,7 @@ def funnel_query(
     ),
     deals AS MATERIALIZED (
         SELECT id, currency, amount_minor, created_us, closed_us, status, hist_max, furthest,
-               k AS last_k, entered_us AS last_us
+               k AS last_k, entered_us AS last_us, lost_reason
         FROM e WHERE next_us IS NULL
     ),
     durations AS (
@@ -139,7 +141,7 @@ def funnel_query(
     FROM deals
     UNION ALL
     SELECT 'reason', NULL, {reason}, COUNT(*), NULL, NULL, NULL, NULL, NULL
-    FROM (SELECT id FROM deals WHERE {lost}) l JOIN opp ON opp.id = l.id GROUP BY {reason}
+    FROM deals WHERE {lost} GROUP BY {reason}
     UNION ALL
     SELECT 'currency', NULL, currency, COUNT(*), NULL, NULL, NULL, NULL, NULL FROM deals GROUP BY currency
     UNION ALL
