@@ -17,6 +17,9 @@ from bizrel.adapters import Store, open_store
 from bizrel.adapters.registry import MIGRATIONS
 from bizrel.adapters.schema import AggregateTable
 from bizrel.core.aggregate import Aggregate
+from bizrel.core.errors import ValidationError
+from bizrel.customer import AttributeType, CustomerSettings, Lifecycle
+from bizrel.customer.customers import CUSTOMER_SETTINGS_ID
 from bizrel.testing.contracts_loyalty import loyalty_program
 from bizrel.testing.strategies import hostile_ids, hostile_texts, instances
 
@@ -61,6 +64,19 @@ def hand_built(table: AggregateTable, tenant: str, data: st.DataObject) -> Aggre
     if table.name == "loyalty_programs":
         text = data.draw(hostile_texts(), label="text")
         return loyalty_program(tenant, id=data.draw(hostile_ids(), label="id"), name=text)
+    if table.name == "customer_settings":  # a lifecycle whose stages and moves all agree
+        names = data.draw(st.lists(hostile_texts(), min_size=2, max_size=4, unique=True), label="stages")
+        try:
+            lifecycle = Lifecycle.from_table({a: [b for b in names if b != a] for a in names}, initial=names[0])
+        except ValidationError:
+            reject()  # a text the stage rules refuse (blank, too long)
+        key = data.draw(hostile_texts(), label="attribute key")
+        return CustomerSettings(
+            tenant_id=tenant,  # type: ignore[arg-type]
+            id=CUSTOMER_SETTINGS_ID,
+            lifecycle=lifecycle,
+            attribute_types={key: AttributeType.STR},
+        )
     return None
 
 
