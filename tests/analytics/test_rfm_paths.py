@@ -130,3 +130,23 @@ def test_an_unscored_frame_is_the_bare_summary(rows: list[dict[str, Any]]) -> No
             (r.customer_id, r.recency, r.frequency, r.monetary.to_minor(), r.T)
             for r in reference(rows, scored=False, **options)
         ]
+
+
+def test_means_that_round_alike_score_alike_on_every_path(store: Store, tmp_path: Path) -> None:
+    """Exact means 69, 69.33 and 68.67 (classic) and 100, 100.5 and 99.5 (lifetimes repeat periods)
+    all show as the same amount, so they rank as ties: the reference ranks the rounded values."""
+    day = [AS_OF - timedelta(days=k) for k in (30, 20, 10)]
+    minor = {"a": (7, 100, 100), "b": (7, 100, 101), "c": (7, 99, 100), "d": (7, 1000), "e": (7, 1)}
+    rows = [
+        {"customer_id": c, "occurred_at": day[k], "amount": Money.from_minor(m, "USD")}
+        for c, amounts in minor.items()
+        for k, m in enumerate(amounts)
+    ]
+    df = frame(rows)
+    tenant = stored(store, rows)
+    for convention, monetary in (("classic", "mean"), ("lifetimes", "total")):
+        options: dict[str, Any] = {"as_of": AS_OF, "convention": convention, "monetary": monetary}
+        expected = reference(rows, **options)
+        assert expected["a"].m_score == expected["b"].m_score == expected["c"].m_score
+        assert rfm_summary(df, **options) == expected
+        assert rfm_summary(store, tenant_id=tenant, **options) == expected

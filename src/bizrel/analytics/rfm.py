@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
-from fractions import Fraction
 from typing import Any, Literal
 
 from bizrel.adapters import Store
@@ -14,13 +13,13 @@ from bizrel.analytics.columnar import TxStats, connect, is_columnar, load_transa
 from bizrel.analytics.dialect import DUCKDB
 from bizrel.analytics.progress import Phases, counted
 from bizrel.analytics.pushdown import pushdown
-from bizrel.analytics.rfm_sql import MAX_PURCHASES_PER_CUSTOMER, rfm_query
+from bizrel.analytics.rfm_sql import rfm_query
 from bizrel.core.clock import aware
 from bizrel.core.errors import ValidationError
 from bizrel.core.money import Currency, Money
 from bizrel.core.progress import Progress
 from bizrel.customer import segmentation
-from bizrel.customer.segmentation import RfmRow, RfmSummary, quantile_scores, rfm_segment
+from bizrel.customer.segmentation import RfmRow, RfmSummary
 
 __all__ = ["rfm_frame", "rfm_summary"]
 
@@ -163,7 +162,7 @@ def _engine_query(
     """A DuckDB cursor over the checked columnar input and the RFM query to run on it."""
     con = connect()
     stats = load_transactions(con, data, allow_float_amounts=allow_float_amounts)
-    _validate(con, stats, as_of, monetary == "mean" or convention == "lifetimes")
+    _validate(stats, as_of)
     sql = rfm_query(
         DUCKDB,
         convention=convention,
@@ -176,13 +175,9 @@ def _engine_query(
     return con, sql, stats
 
 
-def _validate(con: Any, stats: TxStats, as_of: datetime, ranks_means: bool) -> None:
+def _validate(stats: TxStats, as_of: datetime) -> None:
     if stats.latest is not None and stats.latest > as_of:
         raise ValidationError("occurred_at", stats.latest, f"a purchase is after as_of {as_of.isoformat()}")
-    if ranks_means and stats.rows > MAX_PURCHASES_PER_CUSTOMER:
-        busiest = con.execute("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM tx GROUP BY customer_id) c").fetchall()[0]
-        if busiest[0] is not None and busiest[0] > MAX_PURCHASES_PER_CUSTOMER:
-            raise ValidationError("frequency", busiest[0], "the SQL paths rank means exactly up to 10^6 purchases")
 
 
 def _sql_summary(
@@ -203,7 +198,6 @@ def _sql_summary(
     _check(convention, monetary, freq)
     as_of = aware(as_of, "as_of")
     mean = monetary == "mean"
-    ranks_means = mean or convention == "lifetimes"
     zone = zone_name(tz)
     as_of_day = _as_of_index(as_of, tz, convention, freq)
     phases = Phases(progress, 3)
@@ -224,23 +218,12 @@ def _sql_summary(
         currency = session.single_currency()
         session.check_after(as_of)
         phases.advance()
-        # SQLite integers are 64-bit: exact ranking of means is done on the aggregates in Python
-        rank_in_sql = scored and (session.dialect.name != "sqlite" or not ranks_means)
         sql = rfm_query(
-            session.dialect,
-            convention=convention,
-            mean=mean,
-            freq=freq,
-            tz=zone,
-            as_of_day=as_of_day,
-            scored=rank_in_sql,
+            session.dialect, convention=convention, mean=mean, freq=freq, tz=zone, as_of_day=as_of_day, scored=scored
         )
         rows = session.query(sql)
     phases.advance()
-    if scored and not rank_in_sql:
-        summary = _score_in_python(convention, as_of, currency, rows)
-    else:
-        summary = _summary(convention, as_of, currency, ((*row[:5], *row[8:]) for row in rows), scored)
+    summary = _summary(convention, as_of, currency, ((*row[:5], *row[8:]) for row in rows), scored)
     phases.advance()
     return summary
 
@@ -257,20 +240,3 @@ def _summary(
         scores = (int(row[5]), int(row[6]), int(row[7]), row[8]) if scored else (None, None, None, None)
         out.append(RfmRow(customer_id, int(recency), int(frequency), amount, None if t is None else int(t), *scores))
     return RfmSummary(convention, as_of, cur, tuple(out))
-
-
-def _score_in_python(
-    convention: Convention, as_of: datetime, currency: str | None, rows: list[tuple[Any, ...]]
-) -> RfmSummary:
-    """Scores ranked on the SQL aggregates with exact fractions (for 64-bit-only dialects)."""
-    r_measure = {row[0]: int(row[7]) for row in rows}
-    frequency = {row[0]: int(row[2]) for row in rows}
-    value = {row[0]: Fraction(int(row[5]), int(row[6])) if int(row[6]) else Fraction(0) for row in rows}
-    r_s = quantile_scores(r_measure, higher_is_better=False)
-    f_s = quantile_scores(frequency)
-    m_s = quantile_scores(value)
-    scored = [
-        (*row[:5], r_s[row[0]], f_s[row[0]], m_s[row[0]], rfm_segment(r_s[row[0]], f_s[row[0]], m_s[row[0]]))
-        for row in rows
-    ]
-    return _summary(convention, as_of, currency, scored, scored=True)

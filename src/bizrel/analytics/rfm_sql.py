@@ -7,10 +7,9 @@ as a fraction), r_measure (what the R score ranks), then, when scored, r_score, 
 and segment.
 
 Scores follow the reference exactly: 1 + floor(5 * below / n), where below counts customers with a
-strictly worse value, which is RANK() - 1 when customers are ordered from worst to best. The mean
-monetary value is ranked exactly: by its cross-multiplied comparison key total * K / count with
-K = 10^12, which keeps distinct fractions distinct as long as no customer has more than 10^6
-purchases (enforced).
+strictly worse value, which is RANK() - 1 when customers are ordered from worst to best. A mean
+monetary value is ranked as the reference ranks it: rounded half-even to the minor unit (the value
+people see), so two means that round to the same amount score the same.
 """
 
 from __future__ import annotations
@@ -18,10 +17,7 @@ from __future__ import annotations
 from bizrel.analytics.dialect import Dialect
 from bizrel.customer.segmentation import SEGMENT_RULES
 
-__all__ = ["MAX_PURCHASES_PER_CUSTOMER", "rfm_query"]
-
-MAX_PURCHASES_PER_CUSTOMER = 10**6
-_K = 10**12
+__all__ = ["rfm_query"]
 
 
 def _segment_case(d: Dialect) -> str:
@@ -69,10 +65,9 @@ def rfm_query(d: Dialect, *, convention: str, mean: bool, freq: str, tz: str, as
                    {as_of_day} - {last_day} AS r_measure, m_num, m_den
             FROM totals
         )"""
-    monetary = m_key = "m_num"  # the classic total: nothing to divide, round or rank by fraction
+    monetary = "m_num"  # the classic total: nothing to divide or round
     if mean or convention == "lifetimes":
         monetary = f"CASE WHEN m_den = 0 THEN 0 ELSE {d.half_even_div('m_num', 'm_den')} END"
-        m_key = f"CASE WHEN m_den = 0 THEN 0 ELSE {d.idiv(d.wide('m_num') + f' * {_K}', 'm_den')} END"
     scores = ""
     select_scores = ""
     if scored:
@@ -82,7 +77,7 @@ def rfm_query(d: Dialect, *, convention: str, mean: bool, freq: str, tz: str, as
                 1 + {d.idiv("5 * (RANK() OVER (ORDER BY r_measure DESC) - 1)", "n")} AS r_score,
                 1 + {d.idiv("5 * (RANK() OVER (ORDER BY frequency) - 1)", "n")} AS f_score,
                 1 + {d.idiv("5 * (RANK() OVER (ORDER BY m_key) - 1)", "n")} AS m_score
-            FROM (SELECT *, {m_key} AS m_key, COUNT(*) OVER () AS n FROM figures) ranked
+            FROM (SELECT *, {monetary} AS m_key, COUNT(*) OVER () AS n FROM figures) ranked
         )"""
         select_scores = f", r_score, f_score, m_score, {_segment_case(d)} AS segment"
     source = "scored" if scored else "figures"
