@@ -14,10 +14,11 @@ from typing import Any
 from attrs import define
 
 from bizrel.adapters import Store
+from bizrel.analytics.columnar import is_columnar
 from bizrel.analytics.dialect import POSTGRES, SQLITE, Dialect
 from bizrel.core.errors import CurrencyMismatch, ValidationError
 
-__all__ = ["PushdownSession", "pushdown"]
+__all__ = ["PushdownSession", "pushdown", "sql_path"]
 
 
 @define
@@ -94,6 +95,11 @@ class PushdownSession:
         )
         if rows and rows[0][0] is not None:
             raise ValidationError("occurred_at", rows[0][0], f"a purchase is after as_of {as_of.isoformat()}")
+
+
+def sql_path(data: object) -> bool:
+    """Whether an analytic runs as SQL (a store or a columnar input) rather than the reference."""
+    return isinstance(data, Store) or is_columnar(data)
 
 
 @contextmanager

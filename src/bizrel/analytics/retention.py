@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 from attrs import frozen
 
 from bizrel.adapters import Store
-from bizrel.analytics.columnar import connect, is_columnar, load_transactions
+from bizrel.analytics.columnar import connect, load_transactions
 from bizrel.analytics.dialect import DUCKDB, Dialect
 from bizrel.analytics.progress import Phases, counted
-from bizrel.analytics.pushdown import pushdown
+from bizrel.analytics.pushdown import pushdown, sql_path
 from bizrel.analytics.retention_sql import cohort_query, customer_query, totals_query
 from bizrel.analytics.rfm import zone_name
 from bizrel.core.clock import aware
@@ -66,10 +66,6 @@ class _Transactions:
     currency: Currency | None
     run: Callable[[str, tuple[Any, ...]], Rows]
     check_after: Callable[[datetime], None]
-
-
-def _sql_path(data: object) -> bool:
-    return isinstance(data, Store) or is_columnar(data)
 
 
 @contextmanager
@@ -136,7 +132,7 @@ def cohort_retention(
     progress: Progress | None = None,
 ) -> CohortRetention:
     """bizrel.customer.cohort_retention for an iterable, a DataFrame/Arrow table/file, or a Store."""
-    if not _sql_path(data):
+    if not sql_path(data):
         return retention.cohort_retention(counted(data, progress), as_of=as_of, tz=tz)  # type: ignore[arg-type]
     zone = zone_name(tz)
     end = None
@@ -165,7 +161,7 @@ def churn_rate(
     progress: Progress | None = None,
 ) -> ChurnResult:
     """bizrel.customer.churn_rate for any input: the previous period's buyers who did not buy in `period`."""
-    if not _sql_path(data):
+    if not sql_path(data):
         return retention.churn_rate(counted(data, progress), period, tz=tz)  # type: ignore[arg-type]
     phases = Phases(progress, 3)
     with _transactions(data, tenant_id, allow_float_amounts, phases) as tx:
@@ -187,7 +183,7 @@ def value_metrics(
 ) -> ValueMetrics:
     """bizrel.customer.value_metrics for any input: AOV, frequency, repeat rate, historical and
     predicted lifetime value, churn over the last complete period, from one aggregation."""
-    if not _sql_path(data):
+    if not sql_path(data):
         return retention.value_metrics(
             counted(data, progress),  # type: ignore[arg-type]
             as_of=as_of,
@@ -205,11 +201,22 @@ def value_metrics(
     return _finished(value_metrics_from_totals(totals, as_of=as_of, period=last, margin=margin), phases)
 
 
-def _base(data: object, tenant_id: str | None, allow_float_amounts: bool, phases: Phases) -> BaseTotals:
+def _base_figure(
+    data: object,
+    reference: Callable[[Any], T],
+    figure: Callable[[BaseTotals], T],
+    tenant_id: str | None,
+    allow_float_amounts: bool,
+    progress: Progress | None,
+) -> T:
+    """One whole-history figure: the reference over records, else read off the SQL totals."""
+    if not sql_path(data):
+        return reference(counted(data, progress))  # type: ignore[arg-type]
+    phases = Phases(progress, 3)
     with _transactions(data, tenant_id, allow_float_amounts, phases) as tx:
         totals = _totals(tx, None, UTC)
     phases.advance()
-    return totals
+    return _finished(figure(totals), phases)
 
 
 def repeat_purchase_rate(
@@ -220,10 +227,9 @@ def repeat_purchase_rate(
     progress: Progress | None = None,
 ) -> Decimal | None:
     """bizrel.customer.repeat_purchase_rate for any input."""
-    if not _sql_path(data):
-        return retention.repeat_purchase_rate(counted(data, progress))  # type: ignore[arg-type]
-    phases = Phases(progress, 3)
-    return _finished(_base(data, tenant_id, allow_float_amounts, phases).repeat_purchase_rate(), phases)
+    return _base_figure(
+        data, retention.repeat_purchase_rate, BaseTotals.repeat_purchase_rate, tenant_id, allow_float_amounts, progress
+    )
 
 
 def average_order_value(
@@ -234,10 +240,9 @@ def average_order_value(
     progress: Progress | None = None,
 ) -> Money | None:
     """bizrel.customer.average_order_value for any input."""
-    if not _sql_path(data):
-        return retention.average_order_value(counted(data, progress))  # type: ignore[arg-type]
-    phases = Phases(progress, 3)
-    return _finished(_base(data, tenant_id, allow_float_amounts, phases).average_order_value(), phases)
+    return _base_figure(
+        data, retention.average_order_value, BaseTotals.average_order_value, tenant_id, allow_float_amounts, progress
+    )
 
 
 def purchase_frequency(
@@ -248,10 +253,9 @@ def purchase_frequency(
     progress: Progress | None = None,
 ) -> Decimal | None:
     """bizrel.customer.purchase_frequency for any input."""
-    if not _sql_path(data):
-        return retention.purchase_frequency(counted(data, progress))  # type: ignore[arg-type]
-    phases = Phases(progress, 3)
-    return _finished(_base(data, tenant_id, allow_float_amounts, phases).purchase_frequency(), phases)
+    return _base_figure(
+        data, retention.purchase_frequency, BaseTotals.purchase_frequency, tenant_id, allow_float_amounts, progress
+    )
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -272,7 +276,7 @@ def historical_lifetime_value(
     progress: Progress | None = None,
 ) -> HistoricalValue:
     """bizrel.customer.historical_lifetime_value for any input: per customer, aggregated in the database."""
-    if not _sql_path(data):
+    if not sql_path(data):
         return retention.historical_lifetime_value(counted(data, progress))  # type: ignore[arg-type]
     phases = Phases(progress, 3)
     with _transactions(data, tenant_id, allow_float_amounts, phases) as tx:

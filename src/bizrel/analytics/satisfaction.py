@@ -14,10 +14,10 @@ from datetime import UTC, date, tzinfo
 from typing import Any
 
 from bizrel.adapters import Store
-from bizrel.analytics.columnar import connect, is_columnar, load_responses
+from bizrel.analytics.columnar import connect, load_responses
 from bizrel.analytics.dialect import DUCKDB
 from bizrel.analytics.progress import Phases, counted
-from bizrel.analytics.pushdown import pushdown
+from bizrel.analytics.pushdown import pushdown, sql_path
 from bizrel.analytics.rfm import zone_name
 from bizrel.analytics.satisfaction_sql import by_day, score_counts_query
 from bizrel.core.errors import ValidationError
@@ -119,10 +119,6 @@ def _by_segment(
     return breakdown
 
 
-def _sql_path(data: object) -> bool:
-    return isinstance(data, Store) or is_columnar(data)
-
-
 def nps_by_period(
     data: object,
     kind: PeriodKind | str = PeriodKind.MONTH,
@@ -132,7 +128,7 @@ def nps_by_period(
     progress: Progress | None = None,
 ) -> SatisfactionBreakdown:
     """bizrel.customer.nps_by_period for an iterable, a DataFrame/Arrow table/file, or a Store."""
-    if not _sql_path(data):
+    if not sql_path(data):
         return satisfaction.nps_by_period(counted(data, progress), kind, tz=tz)  # type: ignore[arg-type]
     return _by_period(data, SurveyKind.NPS, kind, tz, tenant_id, progress)
 
@@ -141,7 +137,7 @@ def nps_by_segment(
     data: object, segment: Segment, *, tenant_id: str | None = None, progress: Progress | None = None
 ) -> SatisfactionBreakdown:
     """bizrel.customer.nps_by_segment for any input (a column name on the SQL paths)."""
-    if not _sql_path(data):
+    if not sql_path(data):
         return satisfaction.nps_by_segment(counted(data, progress), segment)  # type: ignore[arg-type]
     return _by_segment(data, SurveyKind.NPS, segment, tenant_id, progress)
 
@@ -155,7 +151,7 @@ def csat_by_period(
     progress: Progress | None = None,
 ) -> SatisfactionBreakdown:
     """bizrel.customer.csat_by_period for an iterable, a DataFrame/Arrow table/file, or a Store."""
-    if not _sql_path(data):
+    if not sql_path(data):
         return satisfaction.csat_by_period(counted(data, progress), kind, tz=tz)  # type: ignore[arg-type]
     return _by_period(data, SurveyKind.CSAT, kind, tz, tenant_id, progress)
 
@@ -164,6 +160,6 @@ def csat_by_segment(
     data: object, segment: Segment, *, tenant_id: str | None = None, progress: Progress | None = None
 ) -> SatisfactionBreakdown:
     """bizrel.customer.csat_by_segment for any input (a column name on the SQL paths)."""
-    if not _sql_path(data):
+    if not sql_path(data):
         return satisfaction.csat_by_segment(counted(data, progress), segment)  # type: ignore[arg-type]
     return _by_segment(data, SurveyKind.CSAT, segment, tenant_id, progress)
