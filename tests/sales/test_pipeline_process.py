@@ -161,3 +161,51 @@ def test_forecast_override_and_kind(store: Store) -> None:
         uow.commit()
     with store.unit_of_work("t") as uow:
         assert uow.opportunities.get("o").forecast_override is sales.ForecastCategory.COMMIT
+
+
+DOC_STAGES = [("Qualify", "0.1"), ("Propose", "0.5"), ("Negotiate", "0.8")]
+
+
+@pytest.mark.rule(
+    "Every move back obeys the rollback policy, whether or not `transitions` lists it: with "
+    '`rollback="reason"` it needs a written reason, with `"forbidden"` it is refused.'
+)
+@pytest.mark.parametrize("listed", [True, False], ids=["listed-in-transitions", "not-listed"])
+def test_every_move_back_obeys_the_rollback_policy_even_when_the_graph_lists_it(
+    store: Store, clock: FixedClock, listed: bool
+) -> None:
+    """The docs' own pipeline: transitions={"Negotiate": ["Propose"]}, rollback="reason"."""
+    transitions = {"Negotiate": ["Propose"]} if listed else {}
+    with store.unit_of_work("t") as uow:
+        for pid, policy in (("r", "reason"), ("f", "forbidden"), ("a", "allowed")):
+            sales.create_pipeline(uow, id=pid, name=pid, stages=DOC_STAGES, transitions=transitions, rollback=policy)
+            sales.open_opportunity(
+                uow,
+                id=pid + "1",
+                pipeline_id=pid,
+                owner_id="a",
+                account_name="X",
+                amount=Money(5, "USD"),
+                expected_close=date(2026, 2, 1),
+                stage="Negotiate",
+            )
+        uow.commit()
+    clock.advance(hours=1)
+    with store.unit_of_work("t") as uow:
+        for blank in (None, "", "   "):
+            with pytest.raises(PolicyViolation, match="needs a reason") as refused:
+                sales.move_opportunity(uow, "r1", "Propose", reason=blank)
+            assert refused.value.policy == "pipeline.rollback"
+        with pytest.raises(PolicyViolation, match="forbidden") as refused:
+            sales.move_opportunity(uow, "f1", "Propose", reason="the customer asked")
+        assert refused.value.policy == "pipeline.rollback"
+        sales.move_opportunity(uow, "a1", "Propose")
+        sales.move_opportunity(uow, "r1", "Propose", reason="budget frozen", by="mgr")
+        uow.commit()
+    with store.unit_of_work("t") as uow:
+        assert [(c.stage, c.reason) for c in uow.opportunities.get("r1").history] == [
+            ("Negotiate", None),
+            ("Propose", "budget frozen"),
+        ]
+        assert uow.opportunities.get("f1").stage == "Negotiate"
+        assert uow.opportunities.get("a1").stage == "Propose"

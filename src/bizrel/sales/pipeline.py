@@ -116,7 +116,8 @@ class Pipeline(Aggregate):
     """An ordered list of stages that every opportunity in it follows.
 
     `transitions` maps a stage to the stages it may move to; a stage missing from the map may move
-    to any later stage. Moves back follow `rollback`. `lost_reasons`, when not empty, is the only
+    to any later stage. Every move back obeys `rollback`, whether or not `transitions` lists it:
+    the graph says where a deal may go, the policy what going back costs. `lost_reasons`, when not empty, is the only
     list a deal in this pipeline may be lost for.
     """
 
@@ -149,14 +150,18 @@ class Pipeline(Aggregate):
         return self.stages[self.index(name)]
 
     def check_move(self, current: str, target: str, reason: str | None) -> None:
-        """Raise unless the graph and the rollback policy allow current -> target."""
+        """Raise unless the graph and the rollback policy allow current -> target.
+
+        The graph is checked first; a move back it allows still obeys the rollback policy (a move
+        back listed in `transitions` under REASON needs a reason like any other).
+        """
         i, j = self.index(current), self.index(target)
         if i == j:
             raise InvariantViolation("stage", target, "is already the current stage")
         allowed = self.transitions.get(current)
         if allowed is not None and target not in allowed:
             raise PolicyViolation("pipeline.transitions", f"{current} -> {target}", f"allowed: {list(allowed)}")
-        if j < i and allowed is None:
+        if j < i:
             if self.rollback is RollbackPolicy.FORBIDDEN:
                 raise PolicyViolation("pipeline.rollback", f"{current} -> {target}", "moves back are forbidden")
             if self.rollback is RollbackPolicy.REASON and not (reason and reason.strip()):
