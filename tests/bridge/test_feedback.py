@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import attrs
+import pytest
 from bridge_helpers import CONFIG, T0, TENANT, make_store, won_deal
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from bizrel.customer import (
     HealthScore,
     QuietHours,
     ReferralStatus,
+    change_stage,
     churn_subscription,
     create_customer,
     renew_subscription,
@@ -159,3 +161,34 @@ def test_bridge_outreach_never_exceeds_caps_nor_lands_in_quiet_hours(minutes: li
     for d in days:
         assert sum(1 for other in days if d <= other < d + timedelta(days=7)) <= 1
     store.close()
+
+
+@pytest.mark.rule(
+    "A customer whose lifecycle stage is `churned` gets no renewal opportunity; the handoff stays due, "
+    "and once the customer is reactivated (moved on to `won_back`, say) the next run opens it."
+)
+def test_no_renewal_for_a_churned_customer_and_one_again_once_reactivated(store: Store) -> None:
+    won_deal(store, "o1", account_id="acc-1")
+    with store.unit_of_work(TENANT) as uow:
+        handoff = hand_over(uow, "o1", CONFIG)
+        uow.commit()
+    assert handoff.renewal_opportunity_id is None  # the contract runs a year; the renewal is due in ten months
+    with store.unit_of_work(TENANT) as uow:
+        change_stage(uow, handoff.customer_id, "churned", reason="went quiet")
+        uow.commit()
+    _clock(store).set(datetime.combine(handoff.renewal_due_on, time(10, 0), tzinfo=UTC))
+    with store.unit_of_work(TENANT) as uow:
+        assert open_due_renewals(uow, CONFIG) == []
+        uow.commit()
+    with store.unit_of_work(TENANT) as uow:
+        assert uow.opportunities.count(pipeline_id="renewals") == 0
+        assert uow.handoffs.get(handoff.id).renewal_opportunity_id is None
+        change_stage(uow, handoff.customer_id, "won_back", reason="signed again")
+        uow.commit()
+    _clock(store).advance(days=1)
+    with store.unit_of_work(TENANT) as uow:
+        assert open_due_renewals(uow, CONFIG) == [f"{handoff.id}:renewal"]
+        uow.commit()
+    with store.unit_of_work(TENANT) as uow:
+        assert uow.handoffs.get(handoff.id).renewal_opportunity_id == f"{handoff.id}:renewal"
+        assert open_due_renewals(uow, CONFIG) == []  # once

@@ -272,16 +272,26 @@ def _credit_referral(uow: BridgeUnitOfWork, config: BridgeConfig, opportunity: O
     handoff.notes.append(f"referred by customer {referral.referrer_id} (referral {referral.id}): reward {reward}")
 
 
+CHURNED_STAGE = "churned"
+"""The lifecycle stage of a customer who left: no renewal is opened while the customer is in it."""
+
+
 def open_due_renewals(uow: BridgeUnitOfWork, config: BridgeConfig, *, handoff: Handoff | None = None) -> list[str]:
-    """Open the renewal opportunity of every handoff whose renewal date has come (once each)."""
+    """Open the renewal opportunity of every handoff whose renewal date has come (once each).
+
+    A customer in the `churned` lifecycle stage gets none: the handoff stays due, so once the
+    customer is reactivated (moved on to `won_back`, say) the next run opens it.
+    """
     today = uow.clock.now().date()
     due = [handoff] if handoff is not None else uow.handoffs.list(renewal_due_on=le(today), renewal_open=False)
     opened = []
     for h in due:
         if h.renewal_opportunity_id is not None or h.renewal_due_on > today:
             continue
-        owner = h.roles.cs_owner_id if config.renewal_owned_by == "cs" else h.roles.sales_owner_id
         customer = uow.customers.get(h.customer_id)
+        if customer.stage == CHURNED_STAGE:
+            continue
+        owner = h.roles.cs_owner_id if config.renewal_owned_by == "cs" else h.roles.sales_owner_id
         renewal = open_opportunity(
             uow,
             id=f"{h.id}:renewal",
