@@ -14,7 +14,7 @@ from attrs import define, frozen
 
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import utc
-from bizrel.core.errors import InvariantViolation, ValidationError
+from bizrel.core.errors import CurrencyMismatch, InvariantViolation, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, check_id
 from bizrel.core.money import Money
@@ -174,6 +174,8 @@ class Subscription(Aggregate):
         check_id("next_id", next_id)
         if next_id == self.id:
             raise ValidationError("next_id", next_id, "the next term needs its own id")
+        if amount is not None and amount.currency != self.amount.currency:
+            raise CurrencyMismatch("amount", self.amount.currency.code, amount.currency.code)
         next_term = Subscription.begin(
             tenant_id=self.tenant_id,
             id=next_id,

@@ -129,12 +129,45 @@ def set_target(
         parent_id=parent_id,
         metric_name=metric_name,
     )
+    _refuse_a_second_target(uow, target)
     uow.targets.add(target)
     return target
 
 
+def _moved_share(uow: PerformanceUnitOfWork, org: SalesOrganisation, target: Target) -> bool:
+    """A rep's day-prorated share of a team target for a team the rep was in for part of the period only."""
+    parent = uow.targets.find(target.parent_id) if target.parent_id is not None else None
+    if parent is None or parent.owner_kind is not OwnerKind.TEAM or target.owner_kind is not OwnerKind.REP:
+        return False
+    days = sum(org.days_in_team(target.owner_id, team, target.period) for team in org.subtree(parent.owner_id))
+    return 0 < days < target.period.days
+
+
+def _refuse_a_second_target(uow: PerformanceUnitOfWork, target: Target, org: SalesOrganisation | None = None) -> None:
+    """One owner has one target per metric and period: a second one would be added to the first
+    without anyone having said so. The exception is explicit: with the organisation, the shares a
+    rep who moved between teams gets from each team (prorated by days) add up."""
+    for other in uow.targets.list(
+        metric=target.metric, owner_kind=target.owner_kind, owner_id=target.owner_id, period_start=target.period.start
+    ):
+        if other.id == target.id or other.period != target.period or other.metric_name != target.metric_name:
+            continue
+        if org is not None and _moved_share(uow, org, target) and _moved_share(uow, org, other):
+            continue
+        raise InvariantViolation(
+            "parent_id",
+            target.parent_id,
+            f"{target.owner_kind.value} {target.owner_id} already has the {target.metric_name} target {other.id} "
+            f"(parent {other.parent_id}) for {target.period.label}; target {target.id} (parent {target.parent_id}) "
+            "would be silently added to it",
+        )
+
+
 def _children(
-    uow: PerformanceUnitOfWork, parent: Target, parts: Sequence[tuple[str, OwnerKind, Period, TargetValue]]
+    uow: PerformanceUnitOfWork,
+    parent: Target,
+    parts: Sequence[tuple[str, OwnerKind, Period, TargetValue]],
+    org: SalesOrganisation | None = None,
 ) -> list[Target]:
     now = uow.clock.now()
     children = [
@@ -155,6 +188,7 @@ def _children(
     for child in children:
         if uow.targets.find(child.id) is not None:
             raise InvariantViolation("id", child.id, "this target was allocated already")
+        _refuse_a_second_target(uow, child, org)
     uow.targets.add_many(children)
     return children
 
@@ -177,7 +211,8 @@ def allocate_to_team_members(
 ) -> list[Target]:
     """Split a team's target over the reps who were in it during the period, weighted by the days
     each was a member (times an optional per-rep weight): a rep who joined mid-period gets a
-    prorated share, and the shares still sum exactly to the team's target."""
+    prorated share, and the shares still sum exactly to the team's target. A rep who moved between
+    teams gets one such share from each team, and those shares add up."""
     parent = uow.targets.get(parent_id)
     if parent.owner_kind is not OwnerKind.TEAM:
         raise ValidationError("parent_id", parent_id, "is not a team target")
@@ -187,7 +222,7 @@ def allocate_to_team_members(
     teams = org.subtree(parent.owner_id)
     by_days = {r: base.get(r, Decimal(0)) * sum(org.days_in_team(r, t, parent.period) for t in teams) for r in reps}
     parts = allocate_value(parent.value, by_days)
-    return _children(uow, parent, [(r, OwnerKind.REP, parent.period, v) for r, v in parts.items()])
+    return _children(uow, parent, [(r, OwnerKind.REP, parent.period, v) for r, v in parts.items()], org)
 
 
 def spread_target(uow: PerformanceUnitOfWork, target_id: str, distribution: SeasonalDistribution) -> list[Target]:
@@ -249,7 +284,8 @@ def target_attainment(
     """Attainment of the stored targets of one metric, kind and period.
 
     Actuals count what happened before `as_of`. Bookings come from won opportunities, collections
-    from payments on contracts; a rep's targets from several teams add up. Team targets
+    from payments on contracts; a rep's day-prorated shares from the teams they moved between add
+    up (no other second target can be stored). Team targets
     are credited through the organisation: a deal counts for the team the rep was in on the day it
     closed (or the payment arrived), and for every team above it.
     """
@@ -297,7 +333,7 @@ def create_commission_plan(uow: PerformanceUnitOfWork, *, id: str | None = None,
 def _targets_by_owner(
     uow: PerformanceUnitOfWork, metric: Metric, kind: OwnerKind, period: Period, owner_id: str | None = None
 ) -> dict[str, TargetValue]:
-    """Stored targets of a period per owner; a rep who moved teams has one per team, and they add up."""
+    """Stored targets of a period per owner; a rep who moved teams has a share per team, and they add up."""
     filters: dict[str, Any] = {} if owner_id is None else {"owner_id": owner_id}
     out: dict[str, TargetValue] = {}
     for t in uow.targets.list(metric=metric, owner_kind=kind, period_start=period.start, order_by="id", **filters):

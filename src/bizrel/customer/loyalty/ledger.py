@@ -871,7 +871,12 @@ def _returned_amounts(
 
 
 def assert_invariants(account: LoyaltyAccount, program: LoyaltyProgram | None = None) -> None:
-    """Check every ledger invariant; raise InvariantViolation naming the first that fails."""
+    """Check every ledger invariant; raise InvariantViolation naming the first that fails.
+
+    The debt policy and the overdraft limit belong to the program, so those two checks need it.
+    Without it, the ledger is its own witness: a negative balance is an overdraft that the ledger's
+    entries recorded (only the overdraft policy posts one), which the balance check already covers.
+    """
 
     def fail(name: str, value: object, reason: str) -> None:
         raise InvariantViolation(name, value, reason)
@@ -886,7 +891,7 @@ def assert_invariants(account: LoyaltyAccount, program: LoyaltyProgram | None = 
             fail(f"lots[{lot.id}].remaining", lot.remaining, f"outside 0..{lot.issued}")
     if account.overdraft < 0 or account.clawback < 0:
         fail("debt", (account.overdraft, account.clawback), "debt cannot be negative")
-    if account.balance < 0 and (program is None or program.debt_policy is not DebtPolicy.OVERDRAFT):
+    if account.balance < 0 and program is not None and program.debt_policy is not DebtPolicy.OVERDRAFT:
         fail("balance", account.balance, "negative without an overdraft policy")
     if program is not None and account.overdraft > program.overdraft_limit:
         fail("overdraft", account.overdraft, f"above the limit {program.overdraft_limit}")
