@@ -35,9 +35,11 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     store.close()
 
 
+@pytest.mark.rule(
+    "A renewal keeps the currency of the term it renews: an amount in another currency is "
+    "refused with `CurrencyMismatch` and nothing changes."
+)
 def test_a_renewal_in_another_currency_is_refused_and_nothing_changes(store: Store) -> None:
-    """docs/customer.md: "A renewal keeps the currency of the term it renews: an amount in another currency is
-    refused with `CurrencyMismatch` and nothing changes." """
     with store.unit_of_work(T) as uow, pytest.raises(CurrencyMismatch) as refused:
         cm.renew_subscription(uow, "s0", end=date(2027, 4, 30), amount=Money("1100", "USD"), next_id="s1")
     assert (refused.value.field, refused.value.expected, refused.value.got) == ("amount", "EUR", "USD")

@@ -12,9 +12,11 @@ from bizrel.customer.loyalty import DebtPolicy, assert_invariants
 from conftest import ProgramFactory
 
 
+@pytest.mark.rule(
+    "Called without the program, `assert_invariants(account)` skips the two checks that need it (the "
+    "debt policy and the overdraft limit), so an overdraft account is not reported as a violation."
+)
 def test_an_overdraft_account_passes_without_its_program(make_program: ProgramFactory) -> None:
-    """docs/loyalty.md: "Called without the program, `assert_invariants(account)` skips the two checks that need it
-    (the debt policy and the overdraft limit), so an overdraft account is not reported as a violation." """
     program = make_program(debt_policy=DebtPolicy.OVERDRAFT, overdraft_limit=50)
     account = member(program)
     account.earn(program, invoice("a", "100.00"), at=START, key="a")
@@ -26,7 +28,7 @@ def test_an_overdraft_account_passes_without_its_program(make_program: ProgramFa
 
 
 def test_the_program_checks_still_apply_when_it_is_passed(make_program: ProgramFactory) -> None:
-    """docs/loyalty.md: "no negative balance without an overdraft policy" """
+    """Given the program, a negative balance without the overdraft policy, or above its limit, is still reported."""
     overdraft = make_program(debt_policy=DebtPolicy.OVERDRAFT, overdraft_limit=100)
     account = member(overdraft)
     account.earn(overdraft, invoice("a", "100.00"), at=START, key="a")

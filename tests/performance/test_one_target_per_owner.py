@@ -1,10 +1,4 @@
-"""Issue 19 item 7: targets for one rep and period from two parents were silently added together.
-
-docs/performance.md: "An owner has one target per metric and period. A second one from another parent is
-refused with `InvariantViolation` naming both targets and both parents, and nothing is stored. The one
-exception is explicit: a rep who moved between teams mid-period gets a day-prorated share from each team
-through `allocate_to_team_members`, and attainment and commissions add those shares up."
-"""
+"""Issue 19 item 7: targets for one rep and period from two parents were silently added together."""
 
 from __future__ import annotations
 
@@ -43,6 +37,11 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
         yield store
 
 
+@pytest.mark.rule("An owner has one target per metric and period.")
+@pytest.mark.rule(
+    "A second one from another parent is refused with "
+    "`InvariantViolation` naming both targets and both parents, and nothing is stored."
+)
 def test_a_direct_target_and_a_team_share_for_the_same_rep_are_refused_naming_both(store: Store) -> None:
     with store.unit_of_work("t") as uow:
         svc.set_target(
@@ -61,6 +60,7 @@ def test_a_direct_target_and_a_team_share_for_the_same_rep_are_refused_naming_bo
         assert uow.targets.list(parent_id="q1/east@2026-Q1") == []
 
 
+@pytest.mark.rule("An owner has one target per metric and period.")
 def test_a_second_target_set_directly_is_refused(store: Store) -> None:
     with store.unit_of_work("t") as uow:
         svc.set_target(uow, id="a1", metric="activities", owner_kind="rep", owner_id="ana", period=Q1, value=30)
@@ -85,6 +85,10 @@ def test_a_second_target_set_directly_is_refused(store: Store) -> None:
         ]
 
 
+@pytest.mark.rule(
+    "The one exception is explicit: a rep who moved between teams mid-period gets a day-prorated share "
+    "from each team through `allocate_to_team_members`, and attainment and commissions add those shares up."
+)
 def test_the_shares_of_a_rep_who_moved_teams_add_up_explicitly(store: Store) -> None:
     with store.unit_of_work("t") as uow:
         east = svc.allocate_to_team_members(uow, "q1/east@2026-Q1", "org")
