@@ -239,3 +239,30 @@ def test_satisfaction_inputs_are_checked_like_the_reference(store: Store) -> Non
     scores = off_scale.assign(score=[9], segment=["gold"])
     result = analytics.nps_by_segment(scores, "segment")["gold"]
     assert result.score == Decimal(100) and result.responses == 1
+
+
+@pytest.mark.rule(
+    "Churn is only known for a complete period: with `as_of`, `churn_rate` refuses a period that has not ended by then with a `ValidationError` naming `period`."
+)  # noqa: E501
+def test_churn_of_a_month_still_running_is_refused_with_as_of_on_every_path(store: Store, tmp_path: Path) -> None:
+    """Issue 19 item 7: on 10 June, June's churn was 100% (nobody had bought again yet)."""
+    rows = [
+        {"customer_id": c, "occurred_at": datetime(2026, 5, d, 9, tzinfo=UTC), "amount": Money("10.00", "USD")}
+        for c, d in (("a", 3), ("b", 9), ("c", 20))
+    ] + [{"customer_id": "a", "occurred_at": datetime(2026, 4, 2, 9, tzinfo=UTC), "amount": Money("5.00", "USD")}]
+    june = Period.month(2026, 6)
+    tenth = datetime(2026, 6, 10, 12, tzinfo=UTC)
+    assert churn_rate(rows, june).rate == Decimal(1)  # what was reported: the caller said June was over
+    for data, extra in inputs(rows, store, tmp_path):
+        with pytest.raises(ValidationError) as refused:
+            analytics.churn_rate(data, june, as_of=tenth, **extra)
+        assert (refused.value.field, refused.value.value) == ("period", "2026-06")
+        may = analytics.churn_rate(data, MAY, as_of=tenth, **extra)  # April's buyer a bought again in May
+        assert (may.customers_at_start, may.churned, may.rate) == (1, 0, Decimal(0))
+        over = analytics.churn_rate(data, june, as_of=datetime(2026, 7, 1, tzinfo=UTC), **extra)
+        assert (over.customers_at_start, over.churned) == (3, 3)
+    with pytest.raises(ValidationError, match="has not ended"):  # still 30 June in New York
+        churn_rate(rows, june, as_of=datetime(2026, 7, 1, 3, tzinfo=UTC), tz=ZoneInfo("America/New_York"))
+    with pytest.raises(ValidationError) as naive:
+        churn_rate(rows, june, as_of=datetime(2026, 7, 1))
+    assert naive.value.field == "as_of"

@@ -38,6 +38,7 @@ from bizrel.customer.retention import (
     CustomerValue,
     HistoricalValue,
     ValueMetrics,
+    check_complete,
     churn_from_counts,
     cohort_retention_from_counts,
     last_complete_period,
@@ -155,14 +156,17 @@ def churn_rate(
     data: object,
     period: Period,
     *,
+    as_of: datetime | None = None,
     tz: tzinfo = UTC,
     tenant_id: str | None = None,
     allow_float_amounts: bool = False,
     progress: Progress | None = None,
 ) -> ChurnResult:
-    """bizrel.customer.churn_rate for any input: the previous period's buyers who did not buy in `period`."""
+    """bizrel.customer.churn_rate for any input: the previous period's buyers who did not buy in
+    `period`, a period that must be complete by `as_of` when it is given."""
     if not sql_path(data):
-        return retention.churn_rate(counted(data, progress), period, tz=tz)  # type: ignore[arg-type]
+        return retention.churn_rate(counted(data, progress), period, as_of=as_of, tz=tz)  # type: ignore[arg-type]
+    check_complete(period, as_of, tz)
     phases = Phases(progress, 3)
     with _transactions(data, tenant_id, allow_float_amounts, phases) as tx:
         totals = _totals(tx, period, tz)

@@ -48,6 +48,7 @@ __all__ = [
     "HistoricalValue",
     "ValueMetrics",
     "average_order_value",
+    "check_complete",
     "churn_from_counts",
     "churn_rate",
     "cohort_retention",
@@ -173,8 +174,26 @@ def churn_from_counts(period: str, customers_at_start: int, retained: int) -> Ch
     return ChurnResult(period, customers_at_start, retained, churned, ratio(churned, customers_at_start))
 
 
-def churn_rate(transactions: Iterable[object], period: Period, *, tz: tzinfo = UTC) -> ChurnResult:
-    """Share of the previous period's buyers who did not buy in `period`."""
+def check_complete(period: Period, as_of: datetime | None, tz: tzinfo) -> None:
+    """Refuse a period that has not ended by `as_of` (in tz): its churn is not known yet, and every
+    customer who has not bought again so far would count as churned (100% on the first of a month).
+    Without `as_of` the caller states that the period is over."""
+    if as_of is None:
+        return
+    day = check_aware(as_of, "as_of").astimezone(tz).date()
+    if period.end > day:
+        raise ValidationError(
+            "period",
+            period.label,
+            f"has not ended by as_of {as_of.isoformat()}: churn is only known for a complete period",
+        )
+
+
+def churn_rate(
+    transactions: Iterable[object], period: Period, *, as_of: datetime | None = None, tz: tzinfo = UTC
+) -> ChurnResult:
+    """Share of the previous period's buyers who did not buy in `period` (a complete one by `as_of`)."""
+    check_complete(period, as_of, tz)
     return _churn(read_transactions(transactions, tz=tz, freq="D"), period)
 
 
