@@ -242,8 +242,9 @@ def test_satisfaction_inputs_are_checked_like_the_reference(store: Store) -> Non
 
 
 @pytest.mark.rule(
-    "Churn is only known for a complete period: with `as_of`, `churn_rate` refuses a period that has not ended by then with a `ValidationError` naming `period`."
-)  # noqa: E501
+    "Churn is only known for a complete period: with `as_of`, `churn_rate` refuses a "
+    "period that has not ended by then with a `ValidationError` naming `period`."
+)
 def test_churn_of_a_month_still_running_is_refused_with_as_of_on_every_path(store: Store, tmp_path: Path) -> None:
     """Issue 19 item 7: on 10 June, June's churn was 100% (nobody had bought again yet)."""
     rows = [
