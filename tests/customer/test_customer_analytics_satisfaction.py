@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bizrel.core.errors import ValidationError
+from bizrel.core.errors import ValidationError, safe_repr
 from bizrel.core.ids import TenantId
 from bizrel.customer import (
     SMALL_SAMPLE,
@@ -89,7 +89,7 @@ def test_records_with_a_score_field_are_accepted() -> None:
 def test_out_of_range_scores_name_field_and_value(metric: object, bad: object) -> None:
     with pytest.raises(ValidationError) as info:
         metric([5, bad])  # type: ignore[operator]
-    assert (info.value.field, info.value.value) == ("score", bad)
+    assert (info.value.field, info.value.value) == ("score", safe_repr(bad))
 
 
 def _responses() -> list[dict[str, object]]:
@@ -134,7 +134,7 @@ def test_breakdown_refuses_naive_timestamps_and_bad_scores() -> None:
     assert info.value.field == "responded_at"
     with pytest.raises(ValidationError) as info:
         nps_by_period([{"score": 12, "responded_at": T0}])
-    assert (info.value.field, info.value.value) == ("score", 12)
+    assert (info.value.field, info.value.value) == ("score", "12")
 
 
 def test_survey_response_validates_and_records_an_event() -> None:

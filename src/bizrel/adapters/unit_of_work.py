@@ -31,7 +31,7 @@ from bizrel.bridge import Handoff, OnboardingPlan, SalesSignal
 from bizrel.bridge.erasure import ErasureRequest
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import Clock
-from bizrel.core.errors import BizrelError, NotFound, ValidationError
+from bizrel.core.errors import InvariantViolation, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
@@ -281,7 +281,9 @@ class StoreUnitOfWork:
         records = []
         for event in events:
             if event.tenant_id != self.tenant_id:
-                raise BizrelError(f"event {event!r} belongs to another tenant")
+                raise InvariantViolation(
+                    "event.tenant_id", event.tenant_id, f"event {type(event).__name__} belongs to another tenant"
+                )
             records.append(outbox_record(event, dispatched=not self._store.bus.handlers_for(event)))
         return records
 

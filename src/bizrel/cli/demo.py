@@ -66,7 +66,9 @@ class Story:
 
 class DemoExists(BizrelError):
     def __init__(self, db: str) -> None:
-        super().__init__(f"{db} already exists: rerun with --fresh to rebuild it, or pick another --db")
+        super().__init__(
+            "db", db, "already exists", f"{db} already exists: rerun with --fresh to rebuild it, or pick another --db"
+        )
 
 
 Chapter = Callable[[Story], None]

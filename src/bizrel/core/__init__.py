@@ -6,6 +6,7 @@ It imports nothing else of bizrel; both contexts build on it.
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import Clock, FixedClock, SystemClock, aware, local_date, utc, zone
 from bizrel.core.errors import (
+    AlreadyExists,
     BizrelError,
     ConcurrencyConflict,
     CurrencyMismatch,
@@ -25,6 +26,7 @@ from bizrel.core.uow import Cmp, Repository, UnitOfWork, ge, gt, le, lt, ne, one
 
 __all__ = [
     "Aggregate",
+    "AlreadyExists",
     "BizrelError",
     "Clock",
     "Cmp",

@@ -1,26 +1,53 @@
 """The error hierarchy every bizrel caller can catch.
 
-Each error carries structured fields (not only a message) so that an API layer can turn it into a
-precise response: which field, which value, which rule.
+Every error carries the same three machine-readable attributes, whatever its class, so that an API
+layer can turn it into a precise response without parsing the message:
+
+- ``field``: the parameter, attribute or record kind the error is about;
+- ``value``: the offending value as text, safe to log or to put in a JSON body (a ``repr`` with every
+  non-printable character escaped, truncated to ``VALUE_LIMIT`` characters);
+- ``reason``: why it was refused, in words.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+VALUE_LIMIT = 200
+"""The longest ``value`` an error carries: a megabyte of hostile input must not come back in a response."""
+
+
+def safe_repr(value: object, limit: int = VALUE_LIMIT) -> str:
+    """The text of ``value`` for an error: never raises, only printable characters, at most ``limit`` long.
+
+    A string is itself (so ``"Signed"`` reads ``Signed``), anything else its ``repr``; NUL, direction
+    marks, lone surrogates and every other non-printable character are written as backslash escapes;
+    an object whose ``repr`` raises is named by its type.
+    """
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = repr(value)
+        except Exception:
+            text = f"<{type(value).__name__} object>"
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 class BizrelError(Exception):
-    """Root of every error bizrel raises on purpose."""
+    """Root of every error bizrel raises on purpose: names the field, the offending value and why."""
+
+    def __init__(self, field: str, value: Any, reason: str, message: str | None = None) -> None:
+        self.field = field
+        self.value = safe_repr(value)
+        self.reason = reason
+        super().__init__(message or f"{field}={self.value}: {reason}")
 
 
 class ValidationError(BizrelError, ValueError):
     """A value was refused at a boundary: names the field, the offending value and why."""
-
-    def __init__(self, field: str, value: Any, reason: str) -> None:
-        self.field = field
-        self.value = value
-        self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
 
 
 class CurrencyMismatch(ValidationError):
@@ -33,12 +60,27 @@ class CurrencyMismatch(ValidationError):
 
 
 class NotFound(BizrelError, LookupError):
-    """No such record in this tenant (another tenant's record is reported the same way)."""
+    """No such record in this tenant (another tenant's record is reported the same way).
+
+    ``field`` is the record kind (``"customer"``), ``value`` the id asked for.
+    """
 
     def __init__(self, kind: str, key: object) -> None:
         self.kind = kind
         self.key = key
-        super().__init__(f"{kind} {key!r} not found")
+        super().__init__(kind, key, "not found", f"{kind} {safe_repr(key)} not found")
+
+
+class AlreadyExists(BizrelError):
+    """A create named an id that this tenant already holds (refused at the call, before anything is staged).
+
+    ``field`` is the record kind, ``value`` the id.
+    """
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(kind, key, "already exists", f"{kind} {safe_repr(key)} already exists")
 
 
 class ConcurrencyConflict(BizrelError):
@@ -48,17 +90,12 @@ class ConcurrencyConflict(BizrelError):
         self.kind = kind
         self.key = key
         self.expected_version = expected_version
-        super().__init__(f"{kind} {key!r} changed since version {expected_version} was loaded")
+        reason = f"changed since version {expected_version} was loaded"
+        super().__init__(kind, key, reason, f"{kind} {safe_repr(key)} {reason}")
 
 
 class InvariantViolation(BizrelError):
     """An operation would break a rule of the domain model (an illegal transition, an overdraft)."""
-
-    def __init__(self, field: str, value: Any, reason: str) -> None:
-        self.field = field
-        self.value = value
-        self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
 
 
 class IdempotencyConflict(InvariantViolation):
@@ -69,19 +106,25 @@ class IdempotencyConflict(InvariantViolation):
 
 
 class PolicyViolation(BizrelError):
-    """A configured policy (exit criterion, contact policy, access rule) refused the action."""
+    """A configured policy (exit criterion, contact policy, access rule) refused the action.
+
+    ``field`` is the policy, ``value`` the subject it refused.
+    """
 
     def __init__(self, policy: str, subject: str, reason: str) -> None:
         self.policy = policy
         self.subject = subject
-        self.reason = reason
-        super().__init__(f"{policy} refused {subject}: {reason}")
+        super().__init__(policy, subject, reason, f"{policy} refused {subject}: {reason}")
 
 
 class MissingExtra(BizrelError, ImportError):
-    """An optional feature needs a package extra that is not installed."""
+    """An optional feature needs a package extra that is not installed.
+
+    ``field`` is the feature, ``value`` the extra to install.
+    """
 
     def __init__(self, feature: str, extra: str) -> None:
         self.feature = feature
         self.extra = extra
-        super().__init__(f"{feature} needs an optional dependency: pip install 'bizrel[{extra}]'")
+        reason = f"needs an optional dependency: pip install 'bizrel[{extra}]'"
+        super().__init__(feature, extra, reason, f"{feature} {reason}")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bizrel.adapters.store import Store
 from bizrel.core.clock import FixedClock
-from bizrel.core.errors import NotFound, ValidationError
+from bizrel.core.errors import NotFound, ValidationError, safe_repr
 from bizrel.core.ids import TenantId
 from bizrel.customer import (
     AllOf,
@@ -162,7 +162,7 @@ class CustomerAnalyticsContract(AdapterContract):
         with store.unit_of_work(tenant) as uow:
             with pytest.raises(ValidationError) as info:
                 record_response(uow, id="r", survey_id="s", customer_id="c", score=score)
-            assert (info.value.field, info.value.value) == ("score", score)
+            assert (info.value.field, info.value.value) == ("score", safe_repr(score))
             uow.commit()
         with store.unit_of_work(tenant) as uow:
             assert uow.survey_responses.count() == 0
