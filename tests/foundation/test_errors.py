@@ -61,10 +61,12 @@ def test_every_error_class_has_an_example() -> None:
     assert classes == set(EXAMPLES)
 
 
+@pytest.mark.rule(
+    "Every error bizrel raises on purpose is a `BizrelError`, and every `BizrelError` carries `field`, "
+    "`value` and `reason`."
+)
 @pytest.mark.parametrize("cls", list(EXAMPLES), ids=lambda c: c.__name__)
 def test_field_value_and_reason_are_machine_readable(cls: type[BizrelError]) -> None:
-    """docs/errors.md: "Every error bizrel raises on purpose is a `BizrelError`, and every `BizrelError`
-    carries `field`, `value` and `reason`." """
     error, field, value = EXAMPLES[cls]
     assert isinstance(error, cls)
     assert (error.field, error.value) == (field, value)
@@ -72,11 +74,13 @@ def test_field_value_and_reason_are_machine_readable(cls: type[BizrelError]) -> 
     assert json.loads(json.dumps({"field": error.field, "value": error.value, "reason": error.reason}))
 
 
+@pytest.mark.rule(
+    "`value` is text that is safe to log and to put in a JSON body: a string is itself, anything else its "
+    "`repr`, every non-printable character (NUL, direction marks, lone surrogates) is written as a backslash "
+    "escape, and it is at most 200 characters long."
+)
 @given(st.one_of(st.text(), st.integers(), st.floats(), st.binary(), st.lists(st.text()), st.datetimes()))
 def test_value_is_printable_bounded_text(value: object) -> None:
-    """docs/errors.md: "`value` is text that is safe to log and to put in a JSON body: a string is itself,
-    anything else its `repr`, every non-printable character (NUL, direction marks, lone surrogates) is
-    written as a backslash escape, and it is at most 200 characters long." """
     text = ValidationError("x", value, "refused").value
     assert text.isprintable() and len(text) <= VALUE_LIMIT == 200
     text.encode("utf-8")  # no lone surrogate survives
