@@ -15,6 +15,10 @@ from bizrel.core import (
     Period,
     SystemClock,
     ValidationError,
+    from_json,
+    from_primitives,
+    to_json,
+    to_primitives,
 )
 
 if TYPE_CHECKING:
@@ -29,7 +33,11 @@ __all__ = [
     "SystemClock",
     "ValidationError",
     "__version__",
+    "from_json",
+    "from_primitives",
     "open_store",
+    "to_json",
+    "to_primitives",
 ]
 
 

@@ -16,6 +16,7 @@ from bizrel.core.errors import CurrencyMismatch, ValidationError
 from bizrel.core.money import Currency, Money
 from bizrel.core.numbers import ratio
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 from bizrel.customer import RenewalStatus
 
 __all__ = [
@@ -86,7 +87,7 @@ _HEADERS = (
 
 
 @frozen(kw_only=True)
-class ClosedLoopReport:
+class ClosedLoopReport(Result):
     by: str
     quality_days: int
     lines: tuple[ClosedLoopLine, ...]

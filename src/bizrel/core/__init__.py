@@ -21,15 +21,19 @@ from bizrel.core.events import DomainEvent, MessageBus
 from bizrel.core.ids import TenantId, check_id, new_id, tenant
 from bizrel.core.money import Currency, Money, to_decimal
 from bizrel.core.periods import FiscalCalendar, Period, PeriodKind, add_months
+from bizrel.core.primitives import JSON, Codec, Primitives, from_json, from_primitives, to_json, to_primitives
 from bizrel.core.progress import Progress
+from bizrel.core.results import Result
 from bizrel.core.uow import Cmp, Repository, UnitOfWork, ge, gt, le, lt, ne, one_of
 
 __all__ = [
+    "JSON",
     "Aggregate",
     "AlreadyExists",
     "BizrelError",
     "Clock",
     "Cmp",
+    "Codec",
     "ConcurrencyConflict",
     "Currency",
     "CurrencyMismatch",
@@ -45,8 +49,10 @@ __all__ = [
     "Period",
     "PeriodKind",
     "PolicyViolation",
+    "Primitives",
     "Progress",
     "Repository",
+    "Result",
     "SystemClock",
     "TenantId",
     "UnitOfWork",
@@ -54,6 +60,8 @@ __all__ = [
     "add_months",
     "aware",
     "check_id",
+    "from_json",
+    "from_primitives",
     "ge",
     "gt",
     "le",
@@ -64,6 +72,8 @@ __all__ = [
     "one_of",
     "tenant",
     "to_decimal",
+    "to_json",
+    "to_primitives",
     "utc",
     "zone",
 ]

@@ -6,13 +6,16 @@ from attrs import define, field
 
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId
+from bizrel.core.primitives import Primitives
 
 __all__ = ["Aggregate"]
 
 
 @define(kw_only=True)
-class Aggregate:
+class Aggregate(Primitives):
     """An entity that is loaded and saved as a whole.
+
+    `to_dict()` gives its JSON form for web APIs and `from_dict()` rebuilds an equal aggregate.
 
     `version` is owned by the store: it counts committed writes and guards against lost updates.
     """

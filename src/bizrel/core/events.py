@@ -15,6 +15,7 @@ from attrs import field, frozen
 
 from bizrel.core.clock import utc
 from bizrel.core.ids import TenantId, new_id
+from bizrel.core.primitives import Primitives
 
 __all__ = ["DomainEvent", "Handler", "MessageBus"]
 
@@ -24,7 +25,7 @@ def _occurred_at(value: datetime) -> datetime:
 
 
 @frozen(kw_only=True)
-class DomainEvent:
+class DomainEvent(Primitives):
     """Something that happened in the domain. Subclasses add their own fields."""
 
     tenant_id: TenantId

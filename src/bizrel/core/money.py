@@ -9,7 +9,7 @@ the parts always add up to the whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from functools import total_ordering
 from typing import Final, SupportsIndex
@@ -146,6 +146,24 @@ class Money:
 
     def to_minor(self) -> int:
         return int(self.amount.scaleb(self.currency.minor_units, context=EXACT))
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON form: `{"amount": "12000.00", "currency": "USD"}`, the amount as exact text."""
+        return {"amount": str(self.amount), "currency": self.currency.code}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Money:
+        """The Money that `to_dict` wrote; an amount given as a float is refused."""
+        if not isinstance(data, Mapping):
+            raise ValidationError("money", data, 'expected {"amount": "...", "currency": "..."}')
+        if set(data) != {"amount", "currency"}:
+            raise ValidationError("money", data, "needs exactly the keys amount and currency")
+        amount, currency = data["amount"], data["currency"]
+        if not isinstance(amount, str | int | Decimal):
+            raise ValidationError("amount", amount, "expected the amount as a string")
+        if not isinstance(currency, str):
+            raise ValidationError("currency", currency, "expected an ISO 4217 code")
+        return cls(amount, currency)
 
     def __repr__(self) -> str:
         return f"Money({str(self.amount)!r}, {self.currency.code!r})"

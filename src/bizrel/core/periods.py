@@ -13,6 +13,7 @@ from attrs import frozen
 from dateutil.relativedelta import relativedelta
 
 from bizrel.core.errors import ValidationError
+from bizrel.core.primitives import Primitives
 
 __all__ = ["FiscalCalendar", "Period", "PeriodKind", "add_months"]
 
@@ -35,7 +36,7 @@ def add_months(anchor: date, months: int) -> date:
 
 
 @frozen(order=True)
-class Period:
+class Period(Primitives):
     """[start, end) in calendar dates, of one kind. `label` is what people read: 2026-Q3."""
 
     start: date

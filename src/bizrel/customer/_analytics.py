@@ -14,6 +14,7 @@ from typing import Any
 
 from bizrel.core.errors import ValidationError
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 
 __all__ = ["Tabular", "check_aware", "fields_getter", "pct", "read_field", "read_fields"]
 
@@ -49,8 +50,9 @@ def check_aware(value: object, field: str) -> datetime:
     return value
 
 
-class Tabular(abc.ABC):
-    """__str__ and _repr_html_ for a result that can lay itself out as a titled table."""
+class Tabular(Result, abc.ABC):
+    """__str__ and _repr_html_ for a result that can lay itself out as a titled table (and, as a
+    Result, its JSON form and DataFrames)."""
 
     @abc.abstractmethod
     def _table(self) -> tuple[Sequence[str], Sequence[Sequence[object]], str]:

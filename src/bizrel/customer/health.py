@@ -25,6 +25,7 @@ from bizrel.core.errors import ValidationError
 from bizrel.core.money import to_decimal
 from bizrel.core.numbers import round_fraction
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 
 __all__ = [
     "DEFAULT_HEALTH_MODEL",
@@ -225,7 +226,7 @@ class ComponentScore:
 
 
 @frozen
-class HealthScore:
+class HealthScore(Result):
     """A total in [0, 100], its band and the contribution of every component (they sum to the total
     up to the rounding of each to two places)."""
 

@@ -20,6 +20,7 @@ from bizrel.core.errors import InvariantViolation, ValidationError
 from bizrel.core.ids import TenantId, check_id
 from bizrel.core.numbers import ratio
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 from bizrel.sales.pipeline import Opportunity
 
 __all__ = [
@@ -147,7 +148,7 @@ class StaleOpportunity:
 
 
 @frozen
-class StaleReport:
+class StaleReport(Result):
     items: tuple[StaleOpportunity, ...]
 
     def to_rows(self) -> list[dict[str, object]]:

@@ -22,6 +22,7 @@ from bizrel.core.money import Currency, Money
 from bizrel.core.numbers import ratio, round_fraction
 from bizrel.core.periods import Period
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 from bizrel.sales.targets import SeasonalDistribution, TargetValue, check_weights, split_value
 
 __all__ = [
@@ -159,7 +160,7 @@ class AttainmentRow:
 
 
 @frozen
-class AttainmentReport:
+class AttainmentReport(Result):
     """Target, actual, gap and pacing per owner for one period as of one day."""
 
     title: str
@@ -243,7 +244,7 @@ class LeaderboardEntry:
 
 
 @frozen
-class Leaderboard:
+class Leaderboard(Result):
     title: str
     entries: tuple[LeaderboardEntry, ...]
 

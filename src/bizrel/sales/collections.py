@@ -26,6 +26,7 @@ from bizrel.core.money import Currency, Money
 from bizrel.core.numbers import ratio, round_fraction
 from bizrel.core.periods import Period, add_months
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 from bizrel.sales.attainment import field_of, pct
 from bizrel.sales.targets import check_weights
 
@@ -519,7 +520,7 @@ class AgingRow:
 
 
 @frozen
-class AgingReport:
+class AgingReport(Result):
     """Open receivables by age past the due date: current, 1-30, 31-60, 61-90 and over 90 days."""
 
     as_of: date
@@ -653,7 +654,7 @@ def dso(
 
 
 @frozen
-class CollectionCycleReport:
+class CollectionCycleReport(Result):
     """Days from won to fully paid per contract; contracts not yet fully paid are left out."""
 
     rows: tuple[tuple[str, str, date, date, int], ...]  # contract, owner, won, fully paid, days
@@ -702,7 +703,7 @@ class CollectionPerformanceRow:
 
 
 @frozen
-class CollectionPerformance:
+class CollectionPerformance(Result):
     """Collection rate and collection effectiveness index (CEI) per rep for one period.
 
     collection rate = paid by period end on instalments due in the period / amount due in it.

@@ -32,6 +32,7 @@ from bizrel.core.money import EXACT, Currency, Money, allocate_minor, to_decimal
 from bizrel.core.numbers import ratio
 from bizrel.core.periods import Period
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 from bizrel.sales.attainment import field_of, pct, split_credit
 from bizrel.sales.targets import choice
 
@@ -444,7 +445,7 @@ class CommissionAdjustment(Aggregate):
 
 
 @define(kw_only=True)
-class CommissionStatement(Aggregate):
+class CommissionStatement(Aggregate, Result):
     """What a rep earned under a plan in a period, line by line; total is the sum of the lines."""
 
     rep_id: str

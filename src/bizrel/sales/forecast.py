@@ -28,6 +28,7 @@ from bizrel.core.money import EXACT, Currency, Money, to_decimal
 from bizrel.core.numbers import ratio
 from bizrel.core.periods import Period, PeriodKind
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 from bizrel.sales.pipeline import ForecastCategory, Opportunity, OpportunityStatus, Pipeline
 
 __all__ = [
@@ -133,7 +134,7 @@ class TargetComparison:
 
 
 @frozen
-class Forecast:
+class Forecast(Result):
     currency: Currency
     rates: RateTable
     period_kind: PeriodKind
@@ -319,7 +320,7 @@ class ForecastSnapshot(Aggregate):
 
 
 @frozen
-class ForecastAccuracy:
+class ForecastAccuracy(Result):
     period: Period
     taken_at: datetime
     forecast_commit: Money

@@ -35,6 +35,7 @@ from bizrel.core.money import EXACT, Currency, Money
 from bizrel.core.numbers import ratio, round_fraction
 from bizrel.core.periods import Period
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 from bizrel.sales.pipeline import Pipeline
 
 __all__ = ["FunnelReport", "FunnelStage", "funnel", "truncate_record"]
@@ -57,7 +58,7 @@ class FunnelStage:
 
 
 @frozen
-class FunnelReport:
+class FunnelReport(Result):
     pipeline: str
     stages: tuple[FunnelStage, ...]
     opportunities: int

@@ -18,6 +18,7 @@ from bizrel.core.money import to_decimal
 from bizrel.core.numbers import round_fraction
 from bizrel.core.periods import Period
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 from bizrel.sales.attainment import AttainmentReport, pct
 
 __all__ = [
@@ -139,7 +140,7 @@ def kpi_attainments(reports: Mapping[str, AttainmentReport]) -> dict[str, dict[s
 
 
 @frozen
-class ScorecardReport:
+class ScorecardReport(Result):
     scorecard: Scorecard
     period: Period
     results: tuple[ScoreResult, ...]
@@ -187,7 +188,7 @@ class ReviewComparisonRow:
 
 
 @frozen
-class ReviewComparison:
+class ReviewComparison(Result):
     """Period-over-period review: each person's score and rank then and now."""
 
     previous: Period

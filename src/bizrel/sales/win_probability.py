@@ -26,6 +26,7 @@ from attrs import frozen
 from bizrel.core.errors import ValidationError
 from bizrel.core.numbers import round_fraction
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 from bizrel.sales.pipeline import Pipeline
 
 __all__ = ["Factor", "WinExplanation", "WinProbabilityModel"]
@@ -57,7 +58,7 @@ class Factor:
 
 
 @frozen
-class WinExplanation:
+class WinExplanation(Result):
     probability: Decimal
     prior: Decimal
     factors: tuple[Factor, ...]

@@ -7,19 +7,23 @@ import types
 import typing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 from hypothesis import reject
 from hypothesis import strategies as st
 
 from bizrel.core.currencies import MINOR_UNITS
+from bizrel.core.errors import ValidationError
 from bizrel.core.ids import TenantId
 from bizrel.core.money import Currency, Money
+from bizrel.customer.customers import CUSTOMER_SETTINGS_ID, AttributeType, CustomerSettings, Lifecycle
+from bizrel.customer.loyalty.program import LoyaltyProgram, Tier
 from bizrel.sales.pipeline import Opportunity, Pipeline, Stage
 
 __all__ = [
     "HOSTILE_STRINGS",
+    "aggregates",
     "aware_datetimes",
     "currencies",
     "hostile_ids",
@@ -253,3 +257,48 @@ def _for_type(tp: Any, tenant_id: str, texts: st.SearchStrategy[str]) -> st.Sear
     if isinstance(tp, type) and attrs.has(tp):
         return st.deferred(lambda: _attrs_strategy(tp, tenant_id, texts))
     raise TypeError(f"no strategy for {tp!r}: extend bizrel.testing.strategies._for_type")
+
+
+def aggregates(cls: type[T], *, tenant_id: str, texts: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[T]:
+    """Instances of any aggregate class, including the few whose invariants almost no random draw
+    of `instances` satisfies (a loyalty program's tiers and rates, a lifecycle whose stages and moves
+    agree): those are built by hand around drawn free text."""
+    text = texts if texts is not None else hostile_texts()
+    if cls is LoyaltyProgram:
+        return cast(st.SearchStrategy[T], _loyalty_programs(tenant_id, text))
+    if cls is CustomerSettings:
+        return cast(st.SearchStrategy[T], _customer_settings(tenant_id, text))
+    return instances(cls, tenant_id=tenant_id, texts=text)
+
+
+@st.composite
+def _loyalty_programs(draw: st.DrawFn, tenant_id: str, texts: st.SearchStrategy[str]) -> LoyaltyProgram:
+    tier_names = draw(st.lists(hostile_ids(), min_size=1, max_size=3, unique=True), label="tiers")
+    try:
+        return LoyaltyProgram(
+            tenant_id=TenantId(tenant_id),
+            id=draw(hostile_ids(), label="id"),
+            name=draw(texts, label="name"),
+            currency=draw(st.sampled_from(["USD", "EUR", "JPY", "KWD"])),
+            category_multipliers=draw(st.dictionaries(texts, st.decimals(0, 5, places=2), max_size=2)),
+            signup_bonus=draw(st.integers(0, 1000)),
+            tiers=tuple(Tier(name=n, threshold=Decimal(1000 * i)) for i, n in enumerate(tier_names)),
+        )
+    except ValidationError:
+        reject()  # a text the program's rules refuse
+
+
+@st.composite
+def _customer_settings(draw: st.DrawFn, tenant_id: str, texts: st.SearchStrategy[str]) -> CustomerSettings:
+    names = draw(st.lists(texts, min_size=2, max_size=4, unique=True), label="stages")
+    try:
+        lifecycle = Lifecycle.from_table({a: [b for b in names if b != a] for a in names}, initial=names[0])
+    except ValidationError:
+        reject()  # a text the stage rules refuse (blank, too long)
+    key = draw(texts, label="attribute key")
+    return CustomerSettings(
+        tenant_id=TenantId(tenant_id),
+        id=CUSTOMER_SETTINGS_ID,
+        lifecycle=lifecycle,
+        attribute_types={key: AttributeType.STR},
+    )

@@ -12,6 +12,7 @@ from attrs import frozen
 from bizrel.core.clock import local_date, utc
 from bizrel.core.money import Money
 from bizrel.core.report import html_table, text_table
+from bizrel.core.results import Result
 from bizrel.customer.loyalty.ledger import LoyaltyAccount
 from bizrel.customer.loyalty.program import LoyaltyProgram
 
@@ -28,7 +29,7 @@ class ExpiringPoints:
 
 
 @frozen(kw_only=True)
-class Statement:
+class Statement(Result):
     customer_id: str
     at: datetime
     balance: int
@@ -104,7 +105,7 @@ def statement(program: LoyaltyProgram, account: LoyaltyAccount, *, at: datetime,
 
 
 @frozen(kw_only=True)
-class Liability:
+class Liability(Result):
     """Outstanding points of a program and their money value (valued once, on the total)."""
 
     program_id: str
