@@ -98,6 +98,7 @@ from bizrel.customer.retention import (
     value_metrics,
 )
 from bizrel.customer.satisfaction import (
+    DETRACTOR_MAX,
     SMALL_SAMPLE,
     CesResult,
     CsatResult,
@@ -181,6 +182,7 @@ __all__ = [
     "DEFAULT_CONTACT_POLICY",
     "DEFAULT_HEALTH_MODEL",
     "DEFAULT_LIFECYCLE",
+    "DETRACTOR_MAX",
     "SEGMENT_RULES",
     "SMALL_SAMPLE",
     "AllOf",

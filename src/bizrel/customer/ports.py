@@ -11,6 +11,7 @@ from bizrel.customer.contact_policy import ContactLog
 from bizrel.customer.customers import Customer, CustomerSettings
 from bizrel.customer.interactions import Interaction
 from bizrel.customer.renewals import Referral, Subscription
+from bizrel.customer.satisfaction import SurveyResponse
 
 __all__ = ["CustomerUnitOfWork"]
 
@@ -39,3 +40,8 @@ class CustomerUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def referrals(self) -> Repository[Referral]: ...
+
+    @property
+    def survey_responses(self) -> Repository[SurveyResponse]:
+        """Read by the contact policy: a detractor's NPS answer starts its cool-down."""
+        ...

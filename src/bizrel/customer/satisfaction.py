@@ -37,6 +37,7 @@ from bizrel.core.periods import Period, PeriodKind
 from bizrel.customer._analytics import Tabular, read_field
 
 __all__ = [
+    "DETRACTOR_MAX",
     "SMALL_SAMPLE",
     "CesResult",
     "CsatResult",
@@ -58,6 +59,9 @@ __all__ = [
     "nps_by_segment",
     "result_from_counts",
 ]
+
+DETRACTOR_MAX: Final = 6
+"""An NPS answer of 0 to this is a detractor's (and starts the contact policy's cool-down)."""
 
 SMALL_SAMPLE: Final = 30
 """Below this many responses a result is flagged `small_sample`."""
@@ -87,7 +91,7 @@ def check_score(kind: SurveyKind | str, score: object, field: str = "score") -> 
 
 @frozen(kw_only=True)
 class SurveyResponseRecorded(DomainEvent):
-    """A customer answered a survey (the contact policy listens for detractors)."""
+    """A customer answered a survey (published after commit for whoever listens)."""
 
     response_id: str
     survey_id: str
@@ -162,7 +166,7 @@ class SurveyResponse(Aggregate):
 
 
 def _nps_category(score: int) -> str:
-    return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+    return "promoter" if score >= 9 else "passive" if score > DETRACTOR_MAX else "detractor"
 
 
 # -- results --------------------------------------------------------------------------------------

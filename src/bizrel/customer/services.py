@@ -8,6 +8,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from attrs import evolve
+
 from bizrel.core.clock import utc, zone
 from bizrel.core.errors import InvariantViolation, ValidationError
 from bizrel.core.ids import check_id, new_id
@@ -38,6 +40,7 @@ from bizrel.customer.health import DEFAULT_HEALTH_MODEL, HealthModel, HealthScor
 from bizrel.customer.interactions import Direction, Interaction, Outcome
 from bizrel.customer.ports import CustomerUnitOfWork
 from bizrel.customer.renewals import Referral, ReferralStatus, RenewalStatus, Subscription
+from bizrel.customer.satisfaction import DETRACTOR_MAX, SurveyKind
 
 __all__ = [
     "add_contact",
@@ -315,9 +318,25 @@ def _contact_log(uow: CustomerUnitOfWork, customer_id: str) -> ContactLog:
 
 
 def contact_history(uow: CustomerUnitOfWork, customer_id: str) -> ContactHistory:
-    """What the contact policy knows about earlier contact with a customer."""
+    """What the contact policy knows about earlier contact with a customer.
+
+    The last detractor answer is the later of the one noted on the contact log
+    (`note_nps_response`) and the latest stored NPS survey response of 0-6 given by now: the
+    cool-down follows from the recorded response itself, however it was stored.
+    """
     log = uow.contact_logs.find(customer_id)
-    return log.history() if log is not None else ContactHistory()
+    history = log.history() if log is not None else ContactHistory()
+    latest = uow.survey_responses.list(
+        customer_id=customer_id,
+        kind=SurveyKind.NPS.value,
+        score=le(DETRACTOR_MAX),
+        responded_at=le(uow.clock.now()),
+        order_by="-responded_at",
+        limit=1,
+    )
+    if latest and (history.last_detractor_at is None or latest[0].responded_at > history.last_detractor_at):
+        return evolve(history, last_detractor_at=latest[0].responded_at)
+    return history
 
 
 def request_touch(
@@ -343,7 +362,7 @@ def note_nps_response(uow: CustomerUnitOfWork, customer_id: str, score: int, at:
         raise ValidationError("score", score, "an NPS answer is an int 0-10")
     when = uow.clock.now() if at is None else utc(at, "at")
     customer = uow.customers.get(customer_id)
-    if score <= 6:
+    if score <= DETRACTOR_MAX:
         _contact_log(uow, customer.id).note_detractor(when)
 
 
