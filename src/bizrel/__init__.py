@@ -5,7 +5,6 @@ Importing bizrel opens nothing and reads no configuration; `open_store` is loade
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from bizrel.core import (
@@ -46,7 +45,9 @@ def __getattr__(name: str) -> Any:
         from bizrel import adapters
 
         return getattr(adapters, name)
-    if name == "__version__":
+    if name == "__version__":  # importlib.metadata costs more than the rest of `import bizrel`: read on demand
+        from importlib.metadata import PackageNotFoundError, version
+
         try:
             return version("bizrel")
         except PackageNotFoundError:  # running from a source tree

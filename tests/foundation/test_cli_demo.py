@@ -33,5 +33,5 @@ def test_an_existing_database_is_kept_unless_fresh_is_asked_for(
     db = tmp_path / "demo.db"
     db.write_bytes(b"")
     code, _, err = _run(capsys, db)
-    assert code == 2
+    assert code == 1  # refused input (docs/cli.md: exit status)
     assert "--fresh" in err

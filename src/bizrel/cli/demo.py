@@ -94,7 +94,8 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
 )
 
 
-def run(*, db: str, seed: int, fresh: bool, out: TextIO) -> None:
+def run(*, db: str, seed: int, fresh: bool, out: TextIO, progress: TextIO | None = None) -> None:
+    """Tell the story on `out`; name each chapter on `progress` (a terminal) as it starts."""
     if os.path.exists(db) and not fresh:
         raise DemoExists(db)
     for suffix in ("", "-wal", "-shm"):
@@ -107,5 +108,8 @@ def run(*, db: str, seed: int, fresh: bool, out: TextIO) -> None:
             f"bizrel demo: {TENANT} sells through {START.year} and hands every won deal to customer success; "
             f"{CUSTOMER_YEAR.year} is its customers' year (seed {seed}, database {db})\n"
         )
-        for _, chapter in CHAPTERS:
+        for number, (name, chapter) in enumerate(CHAPTERS, start=1):
+            if progress is not None:
+                progress.write(f"bizrel demo: chapter {number}/{len(CHAPTERS)}: {name}\n")
+                progress.flush()
             chapter(story)

@@ -1,16 +1,15 @@
-"""`bizrel export`: the records one user may see, as CSV on standard output or in a file."""
+"""`bizrel export`: the records one user may see, as CSV or JSON on standard output or in a file."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from bizrel.adapters import open_store
-from bizrel.cli.importing import store_url
+from bizrel.cli.stores import open_for_reading
 from bizrel.core.access import Actor, Role
 from bizrel.core.errors import ValidationError
 from bizrel.core.ids import check_id
-from bizrel.schemas.export import EXPORTS
+from bizrel.schemas.export import EXPORTS, ExportFormat
 
 
 def _key(text: str) -> str:
@@ -32,10 +31,11 @@ def actor(spec: str, team: str = "") -> Actor:
     return Actor(check_id("user_id", user_id), role, team=members)
 
 
-def run(kind: str, *, db: str, tenant: str, actor: Actor, out: str | None) -> int:
+def run(kind: str, *, db: str, tenant: str, actor: Actor, out: str | None, format: ExportFormat = "csv") -> int:
+    """Export from an existing store (never a new empty one); `out` is written only once the store is open."""
     export = EXPORTS[kind]
-    with open_store(store_url(db)) as store, store.unit_of_work(tenant) as uow:
+    with open_for_reading(db) as store, store.unit_of_work(tenant) as uow:
         if out is None:
-            return export(uow, actor, sys.stdout)
+            return export(uow, actor, sys.stdout, format)
         with Path(out).open("w", encoding="utf-8", newline="") as stream:
-            return export(uow, actor, stream)
+            return export(uow, actor, stream, format)

@@ -1,4 +1,4 @@
-"""`bizrel import`: a file into a store, batch by batch, with a progress line on stderr."""
+"""`bizrel import`: a file into a store, batch by batch, with a progress line on stderr when it is a terminal."""
 
 from __future__ import annotations
 
@@ -6,13 +6,9 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from bizrel.adapters import open_store
+from bizrel.cli.stores import open_for_writing
 from bizrel.core.progress import Progress
 from bizrel.schemas.importer import Format, ImportReport, import_stream
-
-
-def store_url(db: str) -> str:
-    return db if "://" in db else f"sqlite:///{db}"
 
 
 def progress_bar(out: IO[str], total_bytes: int, stream: IO[bytes]) -> Progress:
@@ -31,9 +27,11 @@ def progress_bar(out: IO[str], total_bytes: int, stream: IO[bytes]) -> Progress:
 def run(
     kind: str, file: str, *, db: str, tenant: str, format: Format, batch_size: int, dry_run: bool, quiet: bool
 ) -> ImportReport:
+    """Import `file`; the file is opened before the store, so a missing file creates no database."""
     path = Path(file)
-    with open_store(store_url(db)) as store, path.open("rb") as stream:
-        draw = None if quiet else progress_bar(sys.stderr, path.stat().st_size, stream)
+    show = not quiet and sys.stderr.isatty()
+    with path.open("rb") as stream, open_for_writing(db) as store:
+        draw = progress_bar(sys.stderr, path.stat().st_size, stream) if show else None
         report = import_stream(
             lambda: store.unit_of_work(tenant),
             kind,
@@ -43,6 +41,6 @@ def run(
             dry_run=dry_run,
             progress=draw,
         )
-    if not quiet:
+    if show:
         sys.stderr.write("\n")
     return report

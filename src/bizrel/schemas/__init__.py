@@ -3,7 +3,9 @@ by explicit functions. Money amounts travel as strings; a float is refused, neve
 
 from bizrel.schemas.common import MoneyIn, parse
 from bizrel.schemas.export import (
+    EXPORT_FORMATS,
     EXPORTS,
+    ExportFormat,
     export_customers,
     export_invoices,
     export_opportunities,
@@ -16,6 +18,8 @@ from bizrel.schemas.sales import OpportunityIn, PipelineIn, StageIn, open_opport
 
 __all__ = [
     "EXPORTS",
+    "EXPORT_FORMATS",
+    "ExportFormat",
     "ImportReport",
     "MoneyIn",
     "OpportunityIn",

@@ -1,19 +1,23 @@
-"""CSV export of what the acting user may see, safe to open in a spreadsheet.
+"""Export of what the acting user may see: CSV safe to open in a spreadsheet, or JSON for programs.
 
-A cell starting with =, +, -, @, tab or CR would be run as a formula by Excel or LibreOffice
-(OWASP "CSV injection"); such cells are prefixed with a single quote.
+A CSV cell starting with =, +, -, @, tab or CR would be run as a formula by Excel or LibreOffice
+(OWASP "CSV injection"); such cells are prefixed with a single quote. JSON (`format="json"`, one
+array, or `"jsonl"`, one object a line) keeps the values as they are: exact decimals as strings,
+dates and times in ISO 8601, a missing value as null, and needs no neutralizing.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import IO, Any, Final
+from typing import IO, Any, Final, Literal
 
 from bizrel.bridge import BridgeUnitOfWork
 from bizrel.bridge.access import visible_invoices
 from bizrel.core.access import Action, Actor
+from bizrel.core.errors import ValidationError
 from bizrel.customer import CustomerUnitOfWork
 from bizrel.customer.access import visible_customers
 from bizrel.sales import PerformanceUnitOfWork, SalesUnitOfWork
@@ -23,15 +27,20 @@ from bizrel.schemas.imports import FORMULA_PREFIXES
 __all__ = [
     "CUSTOMER_COLUMNS",
     "EXPORTS",
+    "EXPORT_FORMATS",
     "INVOICE_COLUMNS",
     "OPPORTUNITY_COLUMNS",
     "STATEMENT_LINE_COLUMNS",
+    "ExportFormat",
     "export_customers",
     "export_invoices",
     "export_opportunities",
     "export_statement_lines",
     "neutralize",
 ]
+
+ExportFormat = Literal["csv", "json", "jsonl"]
+EXPORT_FORMATS: Final[tuple[ExportFormat, ...]] = ("csv", "json", "jsonl")
 
 OPPORTUNITY_COLUMNS = (
     "id",
@@ -50,13 +59,16 @@ OPPORTUNITY_COLUMNS = (
 
 
 def neutralize(cell: str) -> str:
+    """The CSV cell a spreadsheet shows as text: a formula-like cell gets a leading single quote."""
     return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
-def export_opportunities(uow: SalesUnitOfWork, actor: Actor, out: IO[str]) -> int:
-    """Write the opportunities `actor` may export as CSV to `out`; returns the number of rows."""
+def export_opportunities(uow: SalesUnitOfWork, actor: Actor, out: IO[str], format: ExportFormat = "csv") -> int:
+    """Write the opportunities `actor` may export to `out` (CSV unless `format` says json or jsonl);
+    returns the number of rows."""
     return _write(
         out,
+        format,
         OPPORTUNITY_COLUMNS,
         (
             (
@@ -106,7 +118,16 @@ INVOICE_COLUMNS = (
 )
 
 
-def _write(out: IO[str], columns: tuple[str, ...], rows: Iterable[Iterable[object]]) -> int:
+def _write(out: IO[str], format: ExportFormat, columns: tuple[str, ...], rows: Iterable[Iterable[object]]) -> int:
+    """Write `rows` under `columns` in `format`; returns the number of rows."""
+    if format == "csv":
+        return _write_csv(out, columns, rows)
+    if format in ("json", "jsonl"):
+        return _write_json(out, columns, rows, lines=format == "jsonl")
+    raise ValidationError("format", format, f"expected one of {list(EXPORT_FORMATS)}")
+
+
+def _write_csv(out: IO[str], columns: tuple[str, ...], rows: Iterable[Iterable[object]]) -> int:
     """CSV with a header; None is an empty cell, everything else its str(), neutralized."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
@@ -119,10 +140,32 @@ def _write(out: IO[str], columns: tuple[str, ...], rows: Iterable[Iterable[objec
     return count
 
 
-def export_customers(uow: CustomerUnitOfWork, actor: Actor, out: IO[str]) -> int:
+def _json_value(value: object) -> object:
+    """None, bool, int and str as they are; dates ISO 8601; anything else (a Decimal) its exact str()."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _write_json(out: IO[str], columns: tuple[str, ...], rows: Iterable[Iterable[object]], *, lines: bool) -> int:
+    """One object per row, keyed by column: as JSON Lines, or as one array with a row per line."""
+    count = 0
+    for row in rows:
+        record = json.dumps(dict(zip(columns, map(_json_value, row), strict=True)), ensure_ascii=False)
+        out.write(record + "\n" if lines else ("[\n" if count == 0 else ",\n") + record)
+        count += 1
+    if not lines:
+        out.write("[]\n" if count == 0 else "\n]\n")
+    return count
+
+
+def export_customers(uow: CustomerUnitOfWork, actor: Actor, out: IO[str], format: ExportFormat = "csv") -> int:
     """The customers `actor` may export (customer success: the ones it owns)."""
     return _write(
         out,
+        format,
         CUSTOMER_COLUMNS,
         (
             (c.id, c.name, c.kind.value, c.owner_id, c.stage, c.external_id, c.domain, c.created_at)
@@ -131,10 +174,11 @@ def export_customers(uow: CustomerUnitOfWork, actor: Actor, out: IO[str]) -> int
     )
 
 
-def export_statement_lines(uow: PerformanceUnitOfWork, actor: Actor, out: IO[str]) -> int:
+def export_statement_lines(uow: PerformanceUnitOfWork, actor: Actor, out: IO[str], format: ExportFormat = "csv") -> int:
     """Commission statement lines `actor` may export: a rep gets their own lines only."""
     return _write(
         out,
+        format,
         STATEMENT_LINE_COLUMNS,
         (
             (
@@ -157,10 +201,11 @@ def export_statement_lines(uow: PerformanceUnitOfWork, actor: Actor, out: IO[str
     )
 
 
-def export_invoices(uow: BridgeUnitOfWork, actor: Actor, out: IO[str]) -> int:
+def export_invoices(uow: BridgeUnitOfWork, actor: Actor, out: IO[str], format: ExportFormat = "csv") -> int:
     """Invoices on the contracts `actor` may export (collections: all of them)."""
     return _write(
         out,
+        format,
         INVOICE_COLUMNS,
         (
             (
@@ -180,7 +225,7 @@ def export_invoices(uow: BridgeUnitOfWork, actor: Actor, out: IO[str]) -> int:
     )
 
 
-EXPORTS: Final[dict[str, Callable[[Any, Actor, IO[str]], int]]] = {
+EXPORTS: Final[dict[str, Callable[[Any, Actor, IO[str], ExportFormat], int]]] = {
     "customers": export_customers,
     "invoices": export_invoices,
     "opportunities": export_opportunities,
