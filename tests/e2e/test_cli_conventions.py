@@ -81,6 +81,7 @@ def crm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --version and --help
 
 
+@pytest.mark.rule("`bizrel --version` prints the installed version.")
 def test_version_prints_the_installed_version_on_stdout() -> None:
     done = bizrel("--version")
     assert (done.returncode, done.stdout, done.stderr) == (0, f"bizrel {version('bizrel')}\n", "")
@@ -136,6 +137,9 @@ def test_a_wrong_command_line_is_a_usage_error(args: list[str], tmp_path: Path) 
 # refused or unreadable input: 1, one line, nothing created
 
 
+@pytest.mark.rule(
+    "A missing or unreadable input file (`bizrel import`) names the file and the reason, and no database is created."
+)
 def test_a_missing_input_file_is_one_line_and_creates_no_database(tmp_path: Path) -> None:
     done = bizrel("import", "customers", "nosuch.csv", "--db", "new.db", "--tenant", TENANT, cwd=tmp_path)
     assert done.returncode == ExitCode.REFUSED == 1
@@ -159,12 +163,17 @@ def test_an_unreadable_input_file_is_one_line(make: str, tmp_path: Path) -> None
     assert not (tmp_path / "new.db").exists()
 
 
+@pytest.mark.rule(
+    "A command that only reads (`bizrel export`) opens an existing bizrel database and nothing else: a path that "
+    "does not exist, a directory, a file that is not a bizrel database (an empty file included) or a store that "
+    "starts empty (`memory://`, `sqlite://`) is refused, and the file is left as it was."
+)
 def test_export_from_a_nonexistent_db_is_refused_and_creates_nothing(tmp_path: Path) -> None:
     done = bizrel("export", "customers", "--db", "nosuch.db", "--tenant", TENANT, *MANAGER, cwd=tmp_path)
     assert done.returncode == ExitCode.REFUSED
     assert done.stdout == ""
     assert_one_line(done.stderr)
-    assert "--db='nosuch.db'" in done.stderr and "no such database file" in done.stderr
+    assert "--db=nosuch.db" in done.stderr and "no such database file" in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -191,7 +200,7 @@ def test_a_refused_value_is_one_line_naming_it(crm: Path) -> None:
     assert done.returncode == ExitCode.REFUSED
     assert done.stdout == ""
     assert_one_line(done.stderr)
-    assert "--as='boss:max'" in done.stderr
+    assert "--as=boss:max" in done.stderr
 
 
 def test_an_import_with_rejected_rows_reports_them_on_stdout_and_exits_1(tmp_path: Path) -> None:
@@ -220,6 +229,7 @@ BUG = (
 )
 
 
+@pytest.mark.rule("A failure prints one line on standard error, starting `bizrel: `, and never a traceback:")
 def test_an_internal_error_is_one_line_and_exit_3() -> None:
     done = subprocess.run([sys.executable, "-c", BUG], capture_output=True, text=True, check=False)
     assert done.returncode == ExitCode.INTERNAL == 3
@@ -284,6 +294,10 @@ def test_export_to_an_unwritable_place_is_one_line(crm: Path, tmp_path: Path) ->
 # a closed pipe
 
 
+@pytest.mark.rule(
+    "When the reader of standard output goes away (`bizrel export ... | head`), the command stops writing and ends "
+    "quietly."
+)
 def test_a_closed_pipe_ends_the_export_quietly(crm: Path) -> None:
     """`bizrel export ... | head -1`: the reader leaves after one line; no BrokenPipeError, no message."""
     process = subprocess.Popen(
