@@ -151,7 +151,7 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
     (
         "sales.commissions.CommissionAdjustment",
         ("reason",),
-        (*_IDS, "deal_id", "plan_id", "rep_id", "source_statement_id"),
+        (*_IDS, "deal_id", "deducted_in", "plan_id", "rep_id", "source_statement_id"),
     ),
     ("sales.commissions.CommissionPlan", (), (*_IDS, "name")),
     ("sales.commissions.CommissionStatement", (), (*_IDS, "plan_id", "rep_id")),

@@ -51,12 +51,15 @@ __all__ = [
     "PeriodBonus",
     "ProductBonus",
     "StatementLine",
+    "Tier",
     "TierMode",
     "check_brackets",
     "clawback_amount",
+    "clawback_key",
     "commission_statement",
     "credits_from_bookings",
     "credits_from_payments",
+    "tier_edge",
 ]
 
 
@@ -76,6 +79,14 @@ class LineKind(enum.StrEnum):
     BONUS = "bonus"
     CAP = "cap"
     CLAWBACK = "clawback"
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _percent(value: Decimal) -> str:
+    return f"{_plain(value * 100)}%"
 
 
 def _rate(value: object, name: str) -> Decimal:
@@ -130,11 +141,7 @@ class Bracket:
 
     @property
     def label(self) -> str:
-        upper = "..." if self.upper is None else f"{(self.upper * 100).normalize():f}%"
-        return f"{(self.lower * 100).normalize():f}%-{upper}"
-
-    def contains(self, attainment: Fraction) -> bool:
-        return Fraction(self.lower) <= attainment and (self.upper is None or attainment < Fraction(self.upper))
+        return f"{_percent(self.lower)}-{'...' if self.upper is None else _percent(self.upper)}"
 
 
 def check_brackets(brackets: Sequence[Bracket]) -> tuple[Bracket, ...]:
@@ -153,6 +160,25 @@ def check_brackets(brackets: Sequence[Bracket]) -> tuple[Bracket, ...]:
     if items[-1].upper is not None:
         raise ValidationError(f"brackets[{len(items) - 1}].upper", items[-1].upper, "the last bracket is unbounded")
     return items
+
+
+def tier_edge(target_minor: int, attainment: Decimal) -> int:
+    """Where an attainment edge falls in money, in minor units: target x edge, rounded half-even, once."""
+    return round(Fraction(attainment) * target_minor)
+
+
+@frozen
+class Tier:
+    """A stretch of credit, in minor units from `start_minor` (inclusive) to `end_minor` (exclusive;
+    None: no limit), paid at `rate`; `label` names its bracket and the multipliers in its rate."""
+
+    start_minor: int
+    end_minor: int | None
+    rate: Decimal
+    label: str
+
+    def contains(self, minor: int) -> bool:
+        return self.start_minor <= minor and (self.end_minor is None or minor < self.end_minor)
 
 
 @frozen
@@ -266,78 +292,80 @@ class CommissionPlan(Aggregate):
     def needs_target(self) -> bool:
         return self.mode is not TierMode.FLAT or self.accelerator is not None or self.decelerator is not None
 
-    def _bracket_at(self, attainment: Fraction) -> Bracket:
-        return next(b for b in self.brackets if b.contains(attainment))
+    def tiers(self, target: Money | None) -> tuple[Tier, ...]:
+        """The plan's tiers for a target: where each starts and ends in money, its rate and its label.
 
-    def _multiplier(self, attainment_from: Fraction, attainment_to: Fraction | None) -> Decimal:
-        """Accelerator or decelerator for a slice of attainment lying entirely on one side of the cut."""
-        m = Decimal(1)
-        if self.accelerator is not None and attainment_from >= 1:
-            m *= self.accelerator
-        if (
-            self.decelerator is not None
-            and attainment_to is not None
-            and attainment_to <= Fraction(self.decelerator.floor)
-        ):
-            m *= self.decelerator.factor
-        return m
+        This is the one definition every mode pays by. The attainment edges are the brackets' lower
+        bounds, 100% when there is an accelerator and the decelerator's floor; each falls at
+        target x edge rounded half-even to the minor unit (`tier_edge`), and a tier runs from its
+        edge (inclusive) to the next one (exclusive). A tier lies inside one bracket and wholly on
+        one side of each multiplier's edge, so its rate is the bracket's rate times the multipliers
+        its label names. Tiers narrower than a minor unit are empty and left out.
+        """
+        if not self.needs_target:
+            (bracket,) = self.brackets
+            return (Tier(0, None, bracket.rate, bracket.label),)
+        target_minor = self._checked_target(target)
+        edges = {b.lower for b in self.brackets}
+        if self.accelerator is not None:
+            edges.add(Decimal(1))
+        if self.decelerator is not None:
+            edges.add(self.decelerator.floor)
+        lowers = sorted(edges)
+        out = []
+        for i, lower in enumerate(lowers):
+            upper = lowers[i + 1] if i + 1 < len(lowers) else None
+            start = tier_edge(target_minor, lower)
+            end = None if upper is None else tier_edge(target_minor, upper)
+            if end is not None and end <= start:
+                continue
+            bracket = next(b for b in self.brackets if b.lower <= lower and (b.upper is None or lower < b.upper))
+            rate, label = bracket.rate, bracket.label
+            if self.accelerator is not None and lower >= 1:
+                rate, label = EXACT.multiply(rate, self.accelerator), f"{label} x{_plain(self.accelerator)} from 100%"
+            if self.decelerator is not None and upper is not None and upper <= self.decelerator.floor:
+                factor, floor = self.decelerator.factor, _percent(self.decelerator.floor)
+                rate, label = EXACT.multiply(rate, factor), f"{label} x{_plain(factor)} below {floor}"
+            out.append(Tier(start, end, rate, label))
+        return tuple(out)
+
+    def _checked_target(self, target: Money | None) -> int:
+        if target is None or not target.amount > 0:
+            raise ValidationError("target", target, f"plan {self.name!r} is tiered by attainment: needs a target")
+        if target.currency is not self.currency:
+            raise CurrencyMismatch("target", self.currency.code, target.currency.code)
+        return target.to_minor()
 
     def earnings(self, credits: Sequence[Credit], target: Money | None) -> list[_Earning]:
         """Exact (unrounded) earnings per slice of credit, in minor units, in credit order."""
         if not credits:
             return []
-        if self.needs_target:
-            if target is None or not target.amount > 0:
-                raise ValidationError("target", target, f"plan {self.name!r} is tiered by attainment: needs a target")
-            if target.currency is not self.currency:
-                raise CurrencyMismatch("target", self.currency.code, target.currency.code)
+        tiers = self.tiers(target)
         if self.mode is TierMode.RETROACTIVE:
-            assert target is not None
-            return self._retroactive(credits, target.to_minor())
-        return self._marginal(credits, None if target is None else target.to_minor())
+            return self._retroactive(credits, tiers)
+        return self._marginal(credits, tiers)
 
-    def _cuts(self, t: int) -> list[int]:
-        points = {round(Fraction(b.lower) * t) for b in self.brackets}
-        if self.accelerator is not None:
-            points.add(t)
-        if self.decelerator is not None:
-            points.add(round(Fraction(self.decelerator.floor) * t))
-        return sorted(points)
-
-    def _marginal(self, credits: Sequence[Credit], t: int | None) -> list[_Earning]:
+    @staticmethod
+    def _marginal(credits: Sequence[Credit], tiers: tuple[Tier, ...]) -> list[_Earning]:
+        """Each slice of credit at the rate of the tier it falls in (a credit crossing an edge is cut there)."""
         out: list[_Earning] = []
-        if t is None:  # a flat plan without a target
-            b = self.brackets[0]
-            return [_Earning(c, c.amount.to_minor(), b.rate, b.label, LineKind.COMMISSION) for c in credits]
-        cuts = self._cuts(t)
         position = 0
         for c in credits:
             start, end = position, position + c.amount.to_minor()
             position = end
-            for i, low in enumerate(cuts):
-                high = cuts[i + 1] if i + 1 < len(cuts) else None
-                lo, hi = max(start, low), end if high is None else min(end, high)
-                if hi <= lo:
-                    continue
-                a_low = Fraction(low, t)
-                a_high = Fraction(high, t) if high is not None else None
-                bracket = self._bracket_at(a_low)
-                rate = EXACT.multiply(bracket.rate, self._multiplier(a_low, a_high))
-                out.append(_Earning(c, hi - lo, rate, bracket.label, LineKind.COMMISSION))
+            for tier in tiers:
+                lo, hi = max(start, tier.start_minor), end if tier.end_minor is None else min(end, tier.end_minor)
+                if hi > lo:
+                    out.append(_Earning(c, hi - lo, tier.rate, tier.label, LineKind.COMMISSION))
         return out
 
-    def _retroactive(self, credits: Sequence[Credit], t: int) -> list[_Earning]:
-        reached = Fraction(sum(c.amount.to_minor() for c in credits), t)
-        bracket = self._bracket_at(reached)
-        m = Decimal(1)
-        if self.accelerator is not None and reached > 1:
-            m *= self.accelerator
-        if self.decelerator is not None and reached < Fraction(self.decelerator.floor):
-            m *= self.decelerator.factor
-        rate = EXACT.multiply(bracket.rate, m)
-        return [
-            _Earning(c, c.amount.to_minor(), rate, f"{bracket.label} (reached)", LineKind.COMMISSION) for c in credits
-        ]
+    @staticmethod
+    def _retroactive(credits: Sequence[Credit], tiers: tuple[Tier, ...]) -> list[_Earning]:
+        """Every credit at the rate of the tier the whole credited amount reaches."""
+        credited = sum(c.amount.to_minor() for c in credits)
+        reached = next(t for t in tiers if t.contains(credited))
+        label = f"{reached.label} (reached)"
+        return [_Earning(c, c.amount.to_minor(), reached.rate, label, LineKind.COMMISSION) for c in credits]
 
     def bonuses(self, credits: Sequence[Credit]) -> list[_Earning]:
         out = []
@@ -433,7 +461,12 @@ class StatementLine:
 
 @define(kw_only=True)
 class CommissionAdjustment(Aggregate):
-    """A clawback waiting to be (or already) deducted in the statement of the period containing effective_on."""
+    """A clawback waiting to be deducted, or deducted already (`deducted_in`: the statement that did).
+
+    It is deducted by the first statement issued for its rep and plan whose period does not end
+    before `effective_on`: normally the statement of the period it happened in, or the next one
+    issued when that one was issued already.
+    """
 
     rep_id: str
     plan_id: str
@@ -442,6 +475,7 @@ class CommissionAdjustment(Aggregate):
     effective_on: date
     reason: str
     source_statement_id: str
+    deducted_in: str | None = None
 
 
 @define(kw_only=True)
@@ -531,7 +565,8 @@ def commission_statement(
             raise CurrencyMismatch(f"credits[{i}].amount", plan.currency.code, c.amount.currency.code)
         if c.amount.is_negative():
             raise ValidationError(f"credits[{i}].amount", c.amount, "credit cannot be negative")
-    earnings = plan.earnings(credits, target) + plan.bonuses(credits)
+    paying = [c for c in credits if not c.amount.is_zero()]
+    earnings = plan.earnings(paying, target) + plan.bonuses(paying)
     exact_total = sum((e.exact for e in earnings), Decimal(0))
     total_minor = round(Fraction(exact_total))  # half-even, once
     weights = [e.exact for e in earnings]
@@ -555,10 +590,13 @@ def commission_statement(
             StatementLine(LineKind.CAP, None, None, earned, None, f"cap {plan.cap.format()}", plan.cap - earned)
         )
     for adj in adjustments:
-        if adj.rep_id != rep_id or adj.plan_id != plan.id or not period.contains(adj.effective_on):
-            raise ValidationError("adjustments", adj.id, f"does not belong to {rep_id}/{plan.id} in {period}")
+        if adj.rep_id != rep_id or adj.plan_id != plan.id or adj.effective_on >= period.end:
+            reason = f"does not belong to {rep_id}/{plan.id} by the end of {period}"
+            raise ValidationError("adjustments", adj.id, reason)
         lines.append(
-            StatementLine(LineKind.CLAWBACK, adj.deal_id, adj.effective_on, -adj.amount, None, adj.reason, adj.amount)
+            StatementLine(
+                LineKind.CLAWBACK, adj.deal_id, adj.effective_on, -adj.amount, None, _adjusting(adj, period), adj.amount
+            )
         )
     credited = Money.total((c.amount for c in credits), cur)
     return CommissionStatement(
@@ -573,6 +611,14 @@ def commission_statement(
         lines=lines,
         total=Money.total((line.amount for line in lines), cur),
     )
+
+
+def _adjusting(adjustment: CommissionAdjustment, period: Period) -> str:
+    """The line's text: the reason, and for a clawback from an earlier period, that period."""
+    if period.contains(adjustment.effective_on):
+        return adjustment.reason
+    happened = Period.containing(adjustment.effective_on, period.kind, start_month=period.start.month)
+    return f"{adjustment.reason}, adjusts {happened.label}"
 
 
 # -- clawbacks -----------------------------------------------------------------------------------
@@ -614,10 +660,14 @@ class ClawbackApplied(DomainEvent):
     amount: Money
 
 
-def clawback_amount(paid: Money, request: ClawbackRequested) -> Money:
-    """The negative adjustment for a deal: all it paid, or the refunded share of it (allocated exactly)."""
+def clawback_amount(paid: Money, request: ClawbackRequested, taken: Money | None = None) -> Money:
+    """The negative adjustment for a deal: all it paid, or the refunded share of it (allocated exactly),
+    never more than what is left of `paid` after the clawbacks `taken` already (a negative amount)."""
+    left = paid if taken is None else paid + taken
+    if left.is_negative():
+        raise ValidationError("taken", taken, f"takes back more than the {paid} paid")
     if request.refunded is None:
-        return -paid
+        return -left
     if request.deal_amount is None or not request.deal_amount.amount > 0:
         raise ValidationError("deal_amount", request.deal_amount, "a partial refund needs the deal amount")
     refunded, whole = request.refunded, request.deal_amount
@@ -627,4 +677,11 @@ def clawback_amount(paid: Money, request: ClawbackRequested) -> Money:
         raise ValidationError("refunded", refunded, f"must be between 0 and the deal amount {whole}")
     if paid.is_zero():
         return paid
-    return -paid.allocate([refunded.amount, (whole - refunded).amount])[0]
+    share = paid.allocate([refunded.amount, (whole - refunded).amount])[0]
+    return -min(share, left)
+
+
+def clawback_key(request: ClawbackRequested) -> str:
+    """The business key a clawback is handled once by: deal, reason, date and refunded amount."""
+    amount = "all" if request.refunded is None else f"{request.refunded.amount}{request.refunded.currency.code}"
+    return f"{request.deal_id}:{request.reason.value}:{request.occurred_at.date().isoformat()}:{amount}"

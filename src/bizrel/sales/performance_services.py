@@ -24,6 +24,7 @@ from bizrel.sales.commissions import (
     CommissionStatement,
     PayoutBasis,
     clawback_amount,
+    clawback_key,
     commission_statement,
     credits_from_bookings,
     credits_from_payments,
@@ -360,8 +361,9 @@ def issue_statement(
     """Compute and store the rep's statement for the period under the plan.
 
     Credit comes from won deals (booking plans) or from payments received (collection plans);
-    the target defaults to the rep's stored bookings or collections target for the period; clawbacks
-    that fall in the period are deducted as lines.
+    the target defaults to the rep's stored bookings or collections target for the period. Every
+    clawback of the rep and plan not deducted yet and dated before the period's end is deducted as
+    a line (one from an earlier period names it), and marked as deducted by this statement.
     """
     check_id("rep_id", rep_id)
     plan = uow.commission_plans.get(plan_id)
@@ -369,9 +371,14 @@ def issue_statement(
         credits = credits_from_bookings(rep_id, _booking_records(uow, splits or {}), period)
     else:
         credits = credits_from_payments(rep_id, _payment_records(uow), period)
-    adjustments = [
-        a for a in uow.commission_adjustments.list(rep_id=rep_id, plan_id=plan_id) if period.contains(a.effective_on)
-    ]
+    adjustments = sorted(
+        (
+            a
+            for a in uow.commission_adjustments.list(rep_id=rep_id, plan_id=plan_id)
+            if a.deducted_in is None and a.effective_on < period.end
+        ),
+        key=lambda a: (a.effective_on, a.id),
+    )
     statement = commission_statement(
         plan,
         rep_id,
@@ -383,15 +390,24 @@ def issue_statement(
     if uow.commission_statements.find(statement.id) is not None:
         raise InvariantViolation("id", statement.id, "this statement was issued already")
     uow.commission_statements.add(statement)
+    for adjustment in adjustments:
+        adjustment.deducted_in = statement.id
     return statement
 
 
 def request_clawback(uow: PerformanceUnitOfWork, request: ClawbackRequested) -> list[CommissionAdjustment]:
     """Turn a refund or churn into negative adjustments for every statement that paid on the deal,
-    when it falls within the plan's clawback window; handling the same request twice does nothing."""
+    when it falls within the plan's clawback window.
+
+    A request is handled once by its business key (deal, reason, date, refunded amount), however
+    many event objects carry it; the clawbacks of a deal never take back more than a statement paid
+    on it.
+    """
     if request.tenant_id != uow.tenant_id:
         raise ValidationError("tenant_id", request.tenant_id, f"this unit of work is for {uow.tenant_id}")
     day = request.occurred_at.date()
+    key = clawback_key(request)
+    earlier = uow.commission_adjustments.list(deal_id=request.deal_id)
     out = []
     for statement in uow.commission_statements.list(order_by="id"):
         paid = statement.paid_by_deal().get(request.deal_id)
@@ -400,10 +416,13 @@ def request_clawback(uow: PerformanceUnitOfWork, request: ClawbackRequested) -> 
         plan = uow.commission_plans.get(statement.plan_id)
         if (day - request.won_at.date()).days > plan.clawback_days:
             continue
-        adjustment_id = f"clawback:{request.event_id}:{statement.id}"
+        adjustment_id = f"clawback:{key}:{statement.id}"
         if uow.commission_adjustments.find(adjustment_id) is not None:
             continue
-        amount = clawback_amount(paid, request)
+        taken = Money.total((a.amount for a in earlier if a.source_statement_id == statement.id), paid.currency)
+        amount = clawback_amount(paid, request, taken)
+        if amount.is_zero():
+            continue
         adjustment = CommissionAdjustment(
             tenant_id=uow.tenant_id,
             id=adjustment_id,
