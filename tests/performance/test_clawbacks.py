@@ -3,8 +3,10 @@ deal's clawbacks never take back more than was paid on it. Run on the memory and
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -32,10 +34,9 @@ def usd(amount: str) -> Money:
     return Money(amount, "USD")
 
 
-@pytest.fixture(params=["memory://", "sqlite://"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+def scenario(url: str, clawback_days: int = 365) -> Store:
     """Rep ana won deal o1 (10,000.00) on 2026-01-10 under a flat 10% plan: Q1 pays 1,000.00 on it."""
-    s = open_store(request.param, clock=FixedClock(WON))
+    s = open_store(url, clock=FixedClock(WON))
     with s.unit_of_work("t") as uow:
         create_pipeline(uow, id="p", name="New", stages=[("Qualify", "0.1")])
         open_opportunity(
@@ -48,8 +49,14 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
             expected_close=date(2026, 2, 1),
         )
         win_opportunity(uow, "o1")
-        create_commission_plan(uow, id="plan", name="Flat", currency="USD", rate="0.10", clawback_days=365)
+        create_commission_plan(uow, id="plan", name="Flat", currency="USD", rate="0.10", clawback_days=clawback_days)
         uow.commit()
+    return s
+
+
+@pytest.fixture(params=["memory://", "sqlite://"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    s = scenario(request.param)
     yield s
     s.close()
 
@@ -67,9 +74,12 @@ def refund(day: date, amount: str | None, reason: str = "refund") -> ClawbackReq
     )
 
 
-def issue(store: Store, period: Period) -> list[tuple[str, str, str]]:
+def issue(
+    store: Store, period: Period, rep: str = "ana", splits: dict[str, str] | None = None
+) -> list[tuple[str, str, str]]:
     with store.unit_of_work("t") as uow:
-        statement = issue_statement(uow, plan_id="plan", rep_id="ana", period=period)
+        shares = {"o1": splits} if splits else None
+        statement = issue_statement(uow, plan_id="plan", rep_id=rep, period=period, splits=shares)
         uow.commit()
     return [(line.kind.value, line.bracket, str(line.amount)) for line in statement.lines]
 
@@ -181,3 +191,40 @@ def test_a_statement_refuses_an_adjustment_dated_after_its_period(store: Store) 
     with pytest.raises(ValidationError) as err:
         commission_statement(plan, "ana", Q2, [], adjustments=[adjustment])
     assert err.value.field == "adjustments"
+
+
+TABLE = Path(__file__).parents[1] / "data" / "clawbacks.csv"
+ROWS = list(csv.DictReader(TABLE.open(newline="")))
+
+
+def _period(label: str) -> Period:
+    year, quarter = label.split("-Q")
+    return Period.quarter(int(year), int(quarter))
+
+
+def _shown(rep: str, period: str, lines: list[tuple[str, str, str]]) -> str:
+    body = " + ".join(f"{amount.removesuffix(' USD')} [{bracket}]" for _, bracket, amount in lines)
+    return f"{rep} {period}: {body or '(none)'}"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["case"] for r in ROWS])
+def test_clawbacks_across_periods(row: dict[str, str]) -> None:
+    """tests/data/clawbacks.csv, computed by hand: deal o1 of 10,000.00 won 2026-01-10 by ana (with
+    `splits`, shared), a flat 10% plan; `refund DAY AMOUNT` refunds AMOUNT of the 10,000.00, `churn DAY`
+    claws back the whole deal, `issue REP PERIOD` issues a statement, whose lines are listed in order."""
+    splits = dict(pair.split(":") for pair in row["splits"].split(",")) if row["splits"] else None
+    store = scenario("memory://", int(row["clawback_days"]))
+    shown = []
+    for step in row["steps"].split("; "):
+        verb, *args = step.split()
+        if verb == "issue":
+            rep, period = args
+            shown.append(_shown(rep, period, issue(store, _period(period), rep, splits)))
+        else:
+            amount = args[1] if verb == "refund" else None
+            send(store, refund(date.fromisoformat(args[0]), amount, verb))
+    assert " / ".join(shown) == row["expected_statements"]
+    with store.unit_of_work("t") as uow:
+        taken = Money.total((a.amount for a in uow.commission_adjustments.list()), "USD")
+    assert taken == usd(row["taken_back"])
+    store.close()
