@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from bizrel import sales
 from bizrel.adapters import Store
@@ -14,48 +12,29 @@ from bizrel.core.clock import FixedClock
 from bizrel.core.errors import PolicyViolation, ValidationError
 from bizrel.core.money import Money
 from bizrel.sales import LeadConverted, LeadScoring, LeadStatus, Qualification
-from bizrel.sales.normalize import normalize_company, normalize_email, normalize_phone
 from bizrel.testing.fakes import EventSpy
-
-
-def test_normal_forms() -> None:
-    assert normalize_email("  Ann.Lee@Example.COM ") == "ann.lee@example.com"
-    assert normalize_phone("+1 (555) 123-4567") == "+15551234567"
-    assert normalize_phone("0044 20 7946 0958") == "+442079460958"
-    assert normalize_phone("020 7946 0958", "44") == "+442079460958"
-    assert normalize_phone("12") is None
-    assert normalize_company("ACME, Inc.") == normalize_company("Acme") == "acme"
-    assert normalize_company("Foo Bar GmbH & Co. KG") == "foo bar gmbh co kg"
-    assert normalize_company("华为技术有限公司") == "华为技术"
-
-
-@settings(max_examples=100, deadline=None)
-@given(digits=st.text("0123456789", min_size=6, max_size=12), seps=st.lists(st.sampled_from([" ", "-", ".", "(", ")"])))
-def test_phone_formatting_does_not_change_the_key(digits: str, seps: list[str]) -> None:
-    decorated = "+" + "".join(d + (seps[i] if i < len(seps) else "") for i, d in enumerate(digits))
-    assert normalize_phone(decorated) == "+" + digits
 
 
 def test_duplicates_and_merge_keep_history(store: Store, clock: FixedClock) -> None:
     with store.unit_of_work("t") as uow:
         sales.capture_lead(uow, id="a", name="Ann", source="web", email="ann@acme.com", company="Acme Inc")
         clock.advance(hours=1)
-        sales.capture_lead(uow, id="b", name="Ann L", source="fair", email="ANN@acme.com ", phone="+1 555 000 1111")
+        sales.capture_lead(uow, id="b", name="Ann L", source="fair", email="ANN@acme.com ", phone="+1 212 555 0111")
         sales.capture_lead(uow, id="c", name="Bob", source="fair", company="ACME")
         sales.capture_lead(uow, id="d", name="Zed", source="web", email="zed@zed.io")
         uow.commit()
     with store.unit_of_work("t") as uow:
         dups = sales.lead_duplicates(uow, "a")
-        assert [(d.lead_id, d.on) for d in dups] == [("b", ("email",)), ("c", ("company",))]
+        assert [(d.id, d.on) for d in dups] == [("b", ("email",)), ("c", ("company",))]
         clock.advance(hours=1)
         survivor = sales.merge_leads(uow, "a", "b")
         uow.commit()
-    assert survivor.phone == "+1 555 000 1111" and survivor.merged_from == ["b"]
+    assert survivor.phone == "+1 212 555 0111" and survivor.merged_from == ["b"]
     with store.unit_of_work("t") as uow:
         a, b = uow.leads.get("a"), uow.leads.get("b")
         assert [(n.lead_id, n.action) for n in a.history] == [("a", "captured"), ("b", "captured"), ("a", "merged")]
         assert b.status is LeadStatus.MERGED and b.merged_into == "a"
-        assert [d.lead_id for d in sales.lead_duplicates(uow, "a")] == ["c"]
+        assert [d.id for d in sales.lead_duplicates(uow, "a")] == ["c"]
 
 
 def test_scoring_rules_are_documented_and_configurable(store: Store) -> None:

@@ -36,6 +36,7 @@ def _classify(*entries: tuple[str, tuple[str, ...], tuple[str, ...]]) -> dict[st
 
 PERSONAL_DATA: Final[dict[str, bool]] = _classify(
     ("core.money.Currency", (), ("code",)),
+    ("core.identity.IdentityRules", (), (*_IDS, "default_region")),
     # sales: pipelines and opportunities (account_name may be a sole trader's name; reasons are free text)
     ("sales.pipeline.Pipeline", (), (*_IDS, "name")),
     ("sales.pipeline.Stage", (), ("name",)),
@@ -135,7 +136,7 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
     ("sales.leads.AssignmentRule", (), (*_IDS, "name")),
     (
         "sales.leads.Lead",
-        ("company", "company_key", "email", "email_key", "name", "phone", "phone_key"),
+        ("company", "company_key", "email", "email_key", "name", "phone", "phone_extension", "phone_key"),
         (*_IDS, "account_id", "campaign", "contact_id", "merged_into", "opportunity_id", "source", "territory"),
     ),
     ("sales.leads.LeadNote", ("detail",), ("action", "lead_id")),

@@ -23,6 +23,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # foundation
     Migration(1, "outbox, pipelines and opportunities", tables=(tables.PIPELINES, tables.OPPORTUNITIES)),
     Migration(2, "purchases", tables=(tables_purchases.PURCHASES,)),
+    Migration(3, "identity rules (default phone region, company-name threshold)", tables=(tables.IDENTITY_RULES,)),
     # customer management (10-19)
     Migration(
         10, "customers and customer settings", tables=(tables_customer.CUSTOMER_SETTINGS, tables_customer.CUSTOMERS)

@@ -7,6 +7,7 @@ To persist a new aggregate: declare its AggregateTable here, add it to a new Mig
 from __future__ import annotations
 
 from bizrel.adapters.schema import AggregateTable, ChildTable, Column
+from bizrel.core.identity import IdentityRules
 from bizrel.sales import (
     Account,
     Activity,
@@ -18,6 +19,8 @@ from bizrel.sales import (
     PoolMove,
     PoolPolicy,
 )
+
+IDENTITY_RULES = AggregateTable(name="identity_rules", cls=IdentityRules, kind="identity rules")
 
 PIPELINES = AggregateTable(
     name="pipelines",

@@ -33,6 +33,7 @@ from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import Clock
 from bizrel.core.errors import InvariantViolation, NotFound, ValidationError
 from bizrel.core.events import DomainEvent
+from bizrel.core.identity import IdentityRules
 from bizrel.core.ids import TenantId, tenant
 from bizrel.core.uow import Cmp
 from bizrel.customer import (
@@ -335,6 +336,12 @@ class StoreUnitOfWork:
     @property
     def purchases(self) -> TableRepository[Purchase]:
         return self.repository(tables_purchases.PURCHASES)
+
+    # -- identity rules (both contexts) --
+
+    @property
+    def identity_rules(self) -> TableRepository[IdentityRules]:
+        return self.repository(tables.IDENTITY_RULES)
 
     # -- customer management --
 

@@ -21,6 +21,7 @@ from bizrel.bridge.model import (
     handoff_id,
 )
 from bizrel.bridge.ports import BridgeUnitOfWork
+from bizrel.core.company_names import company_key
 from bizrel.core.errors import InvariantViolation, PolicyViolation, ValidationError
 from bizrel.core.uow import le
 from bizrel.customer import (
@@ -40,7 +41,6 @@ from bizrel.customer import (
 )
 from bizrel.customer.loyalty import BonusKind, award_bonus, enroll
 from bizrel.sales import Opportunity, OpportunityStatus, PipelineKind, open_opportunity
-from bizrel.sales.normalize import normalize_company
 
 __all__ = [
     "hand_over",
@@ -61,10 +61,10 @@ def _match(uow: BridgeUnitOfWork, opportunity: Opportunity) -> tuple[Customer | 
         if found is not None:
             rule = "external id" if found.external_id == opportunity.account_id else "domain"
             return found, f"matched by {rule}"
-    key = normalize_company(opportunity.account_name)
+    key = company_key(opportunity.account_name)
     same_name = uow.customers.list(name=opportunity.account_name)
     if not same_name and key is not None:
-        same_name = [c for c in uow.customers.list() if normalize_company(c.name) == key]
+        same_name = [c for c in uow.customers.list() if company_key(c.name) == key]
     if len(same_name) == 1:
         return same_name[0], "matched by normalized name"
     return None, "created (no match)" if not same_name else "created (name ambiguous)"

@@ -5,6 +5,7 @@ It imports nothing else of bizrel; both contexts build on it.
 
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import Clock, FixedClock, SystemClock, aware, local_date, utc, zone
+from bizrel.core.company_names import NameCandidate, company_candidates, company_key
 from bizrel.core.errors import (
     AlreadyExists,
     BizrelError,
@@ -18,9 +19,19 @@ from bizrel.core.errors import (
     ValidationError,
 )
 from bizrel.core.events import DomainEvent, MessageBus
+from bizrel.core.identity import (
+    IdentityFacts,
+    IdentityMatch,
+    IdentityRules,
+    configure_identity,
+    email_key,
+    find_identity_matches,
+    identity_rules,
+)
 from bizrel.core.ids import TenantId, check_id, new_id, tenant
 from bizrel.core.money import Currency, Money, to_decimal
 from bizrel.core.periods import FiscalCalendar, Period, PeriodKind, add_months
+from bizrel.core.phones import PhoneKey, phone_key, require_phone_key
 from bizrel.core.primitives import JSON, Codec, Primitives, from_json, from_primitives, to_json, to_primitives
 from bizrel.core.progress import Progress
 from bizrel.core.results import Result
@@ -41,13 +52,18 @@ __all__ = [
     "FiscalCalendar",
     "FixedClock",
     "IdempotencyConflict",
+    "IdentityFacts",
+    "IdentityMatch",
+    "IdentityRules",
     "InvariantViolation",
     "MessageBus",
     "MissingExtra",
     "Money",
+    "NameCandidate",
     "NotFound",
     "Period",
     "PeriodKind",
+    "PhoneKey",
     "PolicyViolation",
     "Primitives",
     "Progress",
@@ -60,16 +76,24 @@ __all__ = [
     "add_months",
     "aware",
     "check_id",
+    "company_candidates",
+    "company_key",
+    "configure_identity",
+    "email_key",
+    "find_identity_matches",
     "from_json",
     "from_primitives",
     "ge",
     "gt",
+    "identity_rules",
     "le",
     "local_date",
     "lt",
     "ne",
     "new_id",
     "one_of",
+    "phone_key",
+    "require_phone_key",
     "tenant",
     "to_decimal",
     "to_json",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from bizrel.core.clock import Clock
-from bizrel.core.uow import Repository, UnitOfWork
+from bizrel.core.identity import IdentityUnitOfWork
+from bizrel.core.uow import Repository
 from bizrel.customer.care import CarePlan
 from bizrel.customer.contact_policy import ContactLog
 from bizrel.customer.customers import Customer, CustomerSettings
@@ -16,7 +17,7 @@ from bizrel.customer.satisfaction import SurveyResponse
 __all__ = ["CustomerUnitOfWork"]
 
 
-class CustomerUnitOfWork(UnitOfWork, Protocol):
+class CustomerUnitOfWork(IdentityUnitOfWork, Protocol):
     @property
     def clock(self) -> Clock: ...
 

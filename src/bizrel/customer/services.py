@@ -12,8 +12,10 @@ from attrs import evolve
 
 from bizrel.core.clock import utc, zone
 from bizrel.core.errors import InvariantViolation, ValidationError
+from bizrel.core.identity import IdentityFacts, IdentityMatch, email_key, find_identity_matches, identity_rules
 from bizrel.core.ids import check_id, new_id
 from bizrel.core.money import Money
+from bizrel.core.phones import phone_key
 from bizrel.core.uow import le, lt, one_of
 from bizrel.customer.care import CareOccasion, CarePlan, CareRule, ScheduledTouch
 from bizrel.customer.contact_policy import (
@@ -52,6 +54,8 @@ __all__ = [
     "contact_history",
     "create_care_plan",
     "create_customer",
+    "customer_duplicates",
+    "customer_identity",
     "customer_settings",
     "health_signals",
     "log_interaction",
@@ -164,6 +168,27 @@ def match_customer(
         if len(candidates) == 1:
             return candidates[0]
     return None
+
+
+def customer_identity(customer: Customer, region: str | None) -> IdentityFacts:
+    """What identifies a customer: its contacts' email and phone keys (phones read in `region`; a
+    number that cannot be keyed is left out) and, for an organisation, its name."""
+    phones = (phone_key(c.phone, region).key for c in customer.contacts if c.phone)
+    return IdentityFacts(
+        id=customer.id,
+        email_keys=tuple(sorted({k for c in customer.contacts if (k := email_key(c.email)) is not None})),
+        phone_keys=tuple(sorted({k for k in phones if k is not None})),
+        company=customer.name if customer.kind is CustomerKind.ORGANISATION else None,
+    )
+
+
+def customer_duplicates(uow: CustomerUnitOfWork, customer_id: str) -> list[IdentityMatch]:
+    """Other customers that may be the same: a contact's email or phone key in common, or an
+    organisation name scoring at least the tenant's threshold; the matcher leads use too."""
+    rules = identity_rules(uow)
+    subject = customer_identity(uow.customers.get(customer_id), rules.default_region)
+    others = (customer_identity(c, rules.default_region) for c in uow.customers.list())
+    return find_identity_matches(subject, others, threshold=rules.name_threshold)
 
 
 def change_stage(uow: CustomerUnitOfWork, customer_id: str, stage: str, reason: str | None = None) -> Customer:

@@ -42,7 +42,6 @@ from bizrel.sales.holding import (
 from bizrel.sales.leads import (
     AssignmentRule,
     AssignmentStrategy,
-    DuplicateMatch,
     Lead,
     LeadConverted,
     LeadNote,
@@ -51,13 +50,9 @@ from bizrel.sales.leads import (
     Qualification,
     ScoreCard,
     find_duplicates,
+    lead_identity,
 )
-from bizrel.sales.normalize import (
-    normalize_company,
-    normalize_domain,
-    normalize_email,
-    normalize_phone,
-)
+from bizrel.sales.normalize import normalize_domain
 from bizrel.sales.pipeline import (
     ExitCriteria,
     ForecastCategory,
@@ -285,7 +280,6 @@ __all__ = [
     "Conversion",
     "Credit",
     "Decelerator",
-    "DuplicateMatch",
     "ExitCriteria",
     "Factor",
     "FollowUpKind",
@@ -421,16 +415,14 @@ __all__ = [
     "issue_statement",
     "kpi_attainments",
     "lead_duplicates",
+    "lead_identity",
     "log_activity",
     "lose_opportunity",
     "median_stage_times",
     "member_leaves",
     "merge_leads",
     "move_opportunity",
-    "normalize_company",
     "normalize_domain",
-    "normalize_email",
-    "normalize_phone",
     "open_opportunity",
     "overdue_activities",
     "override_forecast_category",

@@ -12,10 +12,11 @@ from attrs import define, field, frozen
 
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import utc
+from bizrel.core.company_names import company_key
 from bizrel.core.errors import ValidationError
 from bizrel.core.ids import TenantId, check_id
 from bizrel.sales.holding import Holding
-from bizrel.sales.normalize import normalize_company, normalize_domain
+from bizrel.sales.normalize import normalize_domain
 
 __all__ = ["Account", "Contact"]
 
@@ -59,7 +60,7 @@ class Account(Aggregate):
             tenant_id=tenant_id,
             id=id,
             name=name.strip(),
-            name_key=normalize_company(name),
+            name_key=company_key(name),
             created_at=utc(at, "at"),
             domain=normalize_domain(domain) if domain else None,
             segment=segment,

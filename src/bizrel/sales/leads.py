@@ -22,17 +22,18 @@ from attrs import define, field, frozen
 
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import utc
+from bizrel.core.company_names import DEFAULT_NAME_THRESHOLD, company_key
 from bizrel.core.errors import InvariantViolation, PolicyViolation, ValidationError
 from bizrel.core.events import DomainEvent
+from bizrel.core.identity import IdentityFacts, IdentityMatch, email_key, find_identity_matches
 from bizrel.core.ids import TenantId, check_id
 from bizrel.core.money import Money
+from bizrel.core.phones import require_phone_key
 from bizrel.sales.holding import Holding
-from bizrel.sales.normalize import normalize_company, normalize_email, normalize_phone
 
 __all__ = [
     "AssignmentRule",
     "AssignmentStrategy",
-    "DuplicateMatch",
     "Lead",
     "LeadConverted",
     "LeadNote",
@@ -41,6 +42,7 @@ __all__ = [
     "Qualification",
     "ScoreCard",
     "find_duplicates",
+    "lead_identity",
 ]
 
 
@@ -137,6 +139,7 @@ class Lead(Aggregate):
     territory: str | None = None
     email_key: str | None = None
     phone_key: str | None = None
+    phone_extension: str | None = None
     company_key: str | None = None
     status: LeadStatus = LeadStatus.NEW
     qualification: Qualification = Qualification()
@@ -165,17 +168,17 @@ class Lead(Aggregate):
         campaign: str | None = None,
         territory: str | None = None,
         level: str | None = None,
-        country_code: str | None = None,
+        region: str | None = None,
     ) -> Lead:
+        """A new lead, its phone read as a national number of `region` when it has no '+'."""
         check_id("id", id)
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("name", name, "a lead needs a name")
         if not isinstance(source, str) or not source.strip():
             raise ValidationError("source", source, "a lead needs a source")
-        if email is not None and normalize_email(email) is None:
+        if email is not None and email_key(email) is None:
             raise ValidationError("email", email, "not an email address")
-        if phone is not None and normalize_phone(phone, country_code) is None:
-            raise ValidationError("phone", phone, "not a phone number (too few digits)")
+        phone_key = require_phone_key("phone", phone, region) if phone is not None else None
         at = utc(at, "at")
         lead = cls(
             tenant_id=tenant_id,
@@ -188,9 +191,10 @@ class Lead(Aggregate):
             company=company,
             campaign=campaign,
             territory=territory,
-            email_key=normalize_email(email),
-            phone_key=normalize_phone(phone, country_code),
-            company_key=normalize_company(company),
+            email_key=email_key(email),
+            phone_key=None if phone_key is None else phone_key.key,
+            phone_extension=None if phone_key is None else phone_key.extension,
+            company_key=company_key(company),
             holding=Holding(level=level),
         )
         lead.note(at, "captured", f"source={source}" + (f" campaign={campaign}" if campaign else ""))
@@ -232,9 +236,11 @@ class Lead(Aggregate):
         if other.id == self.id:
             raise ValidationError("duplicate_id", other.id, "cannot merge a lead into itself")
         at = utc(at, "at")
-        for name in ("email", "phone", "company", "campaign", "territory", "email_key", "phone_key", "company_key"):
+        for name in ("email", "company", "campaign", "territory", "email_key", "company_key"):
             if getattr(self, name) is None and getattr(other, name) is not None:
                 setattr(self, name, getattr(other, name))
+        if self.phone is None and other.phone is not None:  # the number and its keys travel together
+            self.phone, self.phone_key, self.phone_extension = other.phone, other.phone_key, other.phone_extension
         self.history = sorted([*self.history, *other.history], key=lambda n: n.at)
         self.merged_from.extend([other.id, *other.merged_from])
         self.note(at, "merged", f"absorbed {other.id}")
@@ -268,23 +274,23 @@ class Lead(Aggregate):
         )
 
 
-@frozen
-class DuplicateMatch:
-    lead_id: str
-    on: tuple[str, ...]
+def lead_identity(lead: Lead) -> IdentityFacts:
+    """What identifies a lead, for the matcher customer duplicate detection uses too."""
+    return IdentityFacts(
+        id=lead.id,
+        email_keys=(lead.email_key,) if lead.email_key else (),
+        phone_keys=(lead.phone_key,) if lead.phone_key else (),
+        company=lead.company,
+    )
 
 
-def find_duplicates(lead: Lead, candidates: Iterable[Lead]) -> list[DuplicateMatch]:
-    """Other active leads sharing the normalized email, phone or company name, strongest first."""
-    keys = (("email", lead.email_key), ("phone", lead.phone_key), ("company", lead.company_key))
-    matches = []
-    for other in candidates:
-        if other.id == lead.id or not other.is_active:
-            continue
-        on = tuple(name for name, key in keys if key is not None and getattr(other, f"{name}_key") == key)
-        if on:
-            matches.append(DuplicateMatch(other.id, on))
-    return sorted(matches, key=lambda m: (-len(m.on), m.lead_id))
+def find_duplicates(
+    lead: Lead, candidates: Iterable[Lead], *, threshold: int = DEFAULT_NAME_THRESHOLD
+) -> list[IdentityMatch]:
+    """Other active leads sharing the email or phone key, or whose company name scores at least
+    `threshold`; each with its score and reasons, most facts first."""
+    others = [lead_identity(o) for o in candidates if o.is_active]
+    return find_identity_matches(lead_identity(lead), others, threshold=threshold)
 
 
 class AssignmentStrategy(enum.StrEnum):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from bizrel.core.clock import Clock
-from bizrel.core.uow import Repository, UnitOfWork
+from bizrel.core.identity import IdentityUnitOfWork
+from bizrel.core.uow import Repository
 from bizrel.sales.accounts import Account
 from bizrel.sales.activities import Activity
 from bizrel.sales.forecast import ForecastSnapshot
@@ -16,7 +17,7 @@ from bizrel.sales.pool import PoolMove, PoolPolicy
 __all__ = ["SalesUnitOfWork"]
 
 
-class SalesUnitOfWork(UnitOfWork, Protocol):
+class SalesUnitOfWork(IdentityUnitOfWork, Protocol):
     @property
     def clock(self) -> Clock: ...
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from attrs import frozen
 
 from bizrel.core.errors import PolicyViolation, ValidationError
+from bizrel.core.identity import IdentityMatch, identity_rules
 from bizrel.core.ids import check_id, new_id
 from bizrel.core.money import Money
 from bizrel.core.periods import Period
@@ -22,7 +23,6 @@ from bizrel.sales.holding import FollowUpKind, Holding
 from bizrel.sales.leads import (
     AssignmentRule,
     AssignmentStrategy,
-    DuplicateMatch,
     Lead,
     LeadScoring,
     LeadStatus,
@@ -249,10 +249,11 @@ def capture_lead(
     territory: str | None = None,
     level: str | None = None,
     pool_id: str | None = None,
-    country_code: str | None = None,
+    region: str | None = None,
     id: str | None = None,
 ) -> Lead:
-    """A new lead; with a pool it waits there to be claimed or assigned."""
+    """A new lead; with a pool it waits there to be claimed or assigned. A phone number without '+'
+    is read in `region`, else in the tenant's default region (`configure_identity`)."""
     if pool_id is not None:
         uow.pools.get(pool_id)
     lead = Lead.capture(
@@ -267,23 +268,28 @@ def capture_lead(
         campaign=campaign,
         territory=territory,
         level=level,
-        country_code=country_code,
+        region=region if region is not None else identity_rules(uow).default_region,
     )
     lead.holding.pool_id = pool_id
     uow.leads.add(lead)
     return lead
 
 
-def lead_duplicates(uow: SalesUnitOfWork, lead_id: str) -> list[DuplicateMatch]:
-    """Active leads sharing this lead's normalized email, phone or company name."""
+def lead_duplicates(uow: SalesUnitOfWork, lead_id: str) -> list[IdentityMatch]:
+    """Active leads sharing this lead's email or phone key, or whose company name scores at least
+    the tenant's threshold, each with its score and reasons (bizrel.core.identity)."""
     lead = uow.leads.get(lead_id)
     candidates: dict[str, Lead] = {}
-    for column in ("email_key", "phone_key", "company_key"):
+    for column in ("email_key", "phone_key"):
         key = getattr(lead, column)
         if key is not None:
             for other in uow.leads.list(**{column: key}):
                 candidates[other.id] = other
-    return find_duplicates(lead, candidates.values())
+    if lead.company_key is not None:  # a misspelt name has no equal key: every active lead with a company is scored
+        for other in uow.leads.list(status=one_of(LeadStatus.NEW, LeadStatus.QUALIFIED)):
+            if other.company_key is not None:
+                candidates[other.id] = other
+    return find_duplicates(lead, candidates.values(), threshold=identity_rules(uow).name_threshold)
 
 
 def merge_leads(uow: SalesUnitOfWork, survivor_id: str, duplicate_id: str) -> Lead:

@@ -16,6 +16,7 @@ from bizrel.adapters.store import Store
 from bizrel.adapters.unit_of_work import StoreUnitOfWork
 from bizrel.core.clock import FixedClock
 from bizrel.core.errors import ConcurrencyConflict, NotFound
+from bizrel.core.identity import configure_identity, identity_rules
 from bizrel.core.money import Money
 from bizrel.core.periods import Period
 from bizrel.core.uow import ge
@@ -76,7 +77,10 @@ class SalesProcessContract(AdapterContract):
                 level="A",
                 campaign="spring",
             )
-            capture_lead(uow, id="l2", name="Bob", source="fair", phone="+49 30 1234567", pool_id="pool")
+            configure_identity(uow, default_region="DE", name_threshold=85)
+            uow.commit()
+        with store.unit_of_work(tenant) as uow:  # the stored default region reads the national number
+            capture_lead(uow, id="l2", name="Bob", source="fair", phone="030 1234567 ext. 12", pool_id="pool")
             uow.commit()
         with store.unit_of_work(tenant) as uow:
             assign_lead(uow, "l1", "rr")
@@ -111,6 +115,7 @@ class SalesProcessContract(AdapterContract):
             "snapshots": uow.forecast_snapshots.list(),
             "opportunities": uow.opportunities.list(),
             "pipelines": uow.pipelines.list(),
+            "identity rules": uow.identity_rules.list(),
         }
 
     def test_every_aggregate_round_trips_exactly(self, store: Store, clock: FixedClock) -> None:
@@ -126,6 +131,10 @@ class SalesProcessContract(AdapterContract):
             lead = uow.leads.get("l1")
             assert lead.holding.owner_id == "eve" and lead.qualification.budget == Money("99.95", "EUR")
             assert uow.forecast_snapshots.get("s1").rates == {"EUR": Decimal("1.08")}
+            assert (identity_rules(uow).default_region, identity_rules(uow).name_threshold) == ("DE", 85)
+            assert (uow.leads.get("l2").phone_key, uow.leads.get("l2").phone_extension) == ("+49301234567", "12")
+        with store.unit_of_work(fresh_tenant()) as uow:  # another tenant keeps the defaults
+            assert (identity_rules(uow).default_region, identity_rules(uow).name_threshold) == (None, 90)
 
     def test_indexed_fields_filter(self, store: Store, clock: FixedClock) -> None:
         tenant = fresh_tenant()
