@@ -1,4 +1,5 @@
-"""Shared test settings: a hypothesis profile per environment, and a throwaway PostgreSQL database
+"""Shared test settings: a hypothesis profile per environment, the `postgres` marker on every test that
+reaches the PostgreSQL service, and a throwaway PostgreSQL database
 per test session on the service named by BIZREL_TEST_PG_DSN (without the variable, every test that
 needs it is skipped with the reason)."""
 
@@ -64,3 +65,38 @@ def pg_url(pg_new_database: Callable[[], str]) -> str:
     url = pg_new_database()
     open_store(url).close()
     return url
+
+
+@pytest.fixture(scope="session")
+def rls_owner_url(pg_new_database: Callable[[], str]) -> str:
+    """A database its owner opened in row-level security mode: policies enabled and forced."""
+    url = pg_new_database()
+    open_store(url, row_level_security=True).close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def rls_app_url(rls_owner_url: str) -> Iterator[str]:
+    """The URL of an application role on that database: not the owner, not a superuser, no BYPASSRLS."""
+    import psycopg
+    from psycopg import sql
+
+    role = f"bizrel_app_{uuid.uuid4().hex[:8]}"
+    ident = sql.Identifier(role)
+    with psycopg.connect(rls_owner_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS").format(ident))
+        conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(ident))
+    parts = urlsplit(rls_owner_url)
+    host = parts.netloc.rpartition("@")[2]
+    yield urlunsplit((parts.scheme, f"{role}@{host}", parts.path, parts.query, parts.fragment))
+    with psycopg.connect(rls_owner_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
+        conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
+        conn.execute(sql.SQL("DROP ROLE {}").format(ident))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reaches the PostgreSQL service, through any fixture, carries the `postgres` marker."""
+    for item in items:
+        if "pg_admin_dsn" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)

@@ -1,5 +1,5 @@
-"""The analytics tests' SQLite store fixture (helpers live in analytics_helpers.py)."""
+"""The analytics tests' SQLite store fixture (helpers live in helpers.py)."""
 
-from analytics_helpers import store
+from tests.analytics.helpers import store
 
 __all__ = ["store"]

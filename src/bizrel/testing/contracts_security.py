@@ -7,35 +7,20 @@ class TestMyAdapterOutbox(OutboxRewriteContract):
 
 from __future__ import annotations
 
-import abc
 import json
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-import pytest
-
 from bizrel.adapters.store import Store
-from bizrel.core.clock import Clock, FixedClock
 from bizrel.core.money import Money
 from bizrel.sales import create_pipeline, open_opportunity
-from bizrel.testing.contracts import fresh_tenant
+from bizrel.testing.contracts import AdapterContract, fresh_tenant
 
 __all__ = ["OutboxRewriteContract"]
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
-
-class OutboxRewriteContract(abc.ABC):
-    @abc.abstractmethod
-    def open(self, clock: Clock) -> Store:
-        """A store of the adapter under test."""
-
-    @pytest.fixture
-    def store(self) -> Iterator[Store]:
-        store = self.open(FixedClock(START))
-        yield store
-        store.close()
+class OutboxRewriteContract(AdapterContract):
+    """Erasure rewrites outbox payloads inside its transaction, for one tenant only."""
 
     def _opened(self, store: Store, tenant: str, owner_id: str) -> None:
         with store.unit_of_work(tenant) as uow:
