@@ -9,6 +9,7 @@ import importlib
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
+from bizrel.adapters.event_names import current_type_name
 from bizrel.adapters.schema import utc_text
 from bizrel.core.events import DomainEvent
 from bizrel.core.primitives import Codec
@@ -43,8 +44,11 @@ def encode_event(event: DomainEvent) -> tuple[str, dict[str, Any]]:
 
 
 def decode_event(type_name: str, payload: dict[str, Any]) -> DomainEvent:
-    """Rebuild an event from the outbox; only DomainEvent subclasses can be named."""
-    module_name, _, qualname = type_name.partition(":")
+    """Rebuild an event from the outbox; only DomainEvent subclasses can be named.
+
+    A name the class had before it moved is resolved through `EVENT_ALIASES`.
+    """
+    module_name, _, qualname = current_type_name(type_name).partition(":")
     obj: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
         obj = getattr(obj, part)
