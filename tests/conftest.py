@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from hypothesis import settings
 
-from bizrel.adapters import open_store
+from bizrel.adapters import Store, open_store
 
 settings.register_profile("default", deadline=None, derandomize=True)
 settings.register_profile("long", deadline=None, max_examples=2000)
@@ -93,6 +93,18 @@ def rls_app_url(rls_owner_url: str) -> Iterator[str]:
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
         conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
         conn.execute(sql.SQL("DROP ROLE {}").format(ident))
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[Store]:
+    with open_store(pg_url) as store:
+        yield store
+
+
+@pytest.fixture
+def tenant_id() -> str:
+    """A tenant of this test's own, so tests sharing the session database never see each other."""
+    return f"t-{uuid.uuid4().hex[:10]}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
