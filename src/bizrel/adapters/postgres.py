@@ -37,7 +37,7 @@ try:
     import psycopg
     from psycopg import errors as pg_errors
     from psycopg_pool import ConnectionPool
-except ImportError as exc:  # tests/postgres/test_pg_store.py hides psycopg to check this
+except ImportError as exc:  # tests/unit/adapters/test_postgres.py hides psycopg to check this
     raise MissingExtra("the PostgreSQL adapter", "postgres") from exc
 
 from bizrel.adapters.backend import OutboxRecord, PendingEvent, Row
