@@ -193,7 +193,7 @@ def test_a_statement_refuses_an_adjustment_dated_after_its_period(store: Store) 
     assert err.value.field == "adjustments"
 
 
-TABLE = Path(__file__).parents[3] / "data" / "clawbacks.csv"
+TABLE = Path(__file__).parents[2] / "data" / "clawbacks.csv"
 ROWS = list(csv.DictReader(TABLE.open(newline="")))
 
 

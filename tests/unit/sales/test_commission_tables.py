@@ -31,7 +31,7 @@ from bizrel.sales import (
     credits_from_bookings,
 )
 
-TABLE = Path(__file__).parents[3] / "data" / "commission_plans.csv"
+TABLE = Path(__file__).parents[2] / "data" / "commission_plans.csv"
 ROWS = list(csv.DictReader(TABLE.open(newline="")))
 Q1 = Period.quarter(2026, 1)
 LINE = re.compile(r"^(commission|bonus) (\S+) (\S+) x (\S+) = (\S+) -> (\S+) \[(.*)\]$")
