@@ -322,3 +322,68 @@ def _fields(opportunity: Opportunity) -> dict[str, Any]:
     import attrs
 
     return {f.name: getattr(opportunity, f.name) for f in attrs.fields(Opportunity) if f.init}
+
+
+def _day(d: int) -> datetime:
+    return datetime(2026, 1, d, tzinfo=UTC)
+
+
+# Range [10 Jan, 20 Jan). Pipeline S'0, S'1, S'2. Computed by hand:
+#   a created 1 Jan (before the range), open, S'0 1 Jan -> S'1 12 Jan
+#   b created 11 Jan, open, S'0 11 Jan -> S'2 13 Jan (skips S'1)
+#   c created 12 Jan, won 18 Jan (600.00), S'0 12 Jan -> S'1 14 Jan (skips S'2 by winning)
+#   d created 15 Jan, lost 25 Jan (after the range), S'0 15 Jan
+#   e created 25 Jan (after the range), open, S'0 25 Jan
+RANGE_ROWS = [
+    {"id": "a", "pipeline_id": "p", "status": "open", "amount": Money("100.00", "EUR"), "created_at": _day(1),
+     "closed_at": None, "lost_reason": None, "history": [("S'0", _day(1)), ("S'1", _day(12))]},
+    {"id": "b", "pipeline_id": "p", "status": "open", "amount": Money("200.00", "EUR"), "created_at": _day(11),
+     "closed_at": None, "lost_reason": None, "history": [("S'0", _day(11)), ("S'2", _day(13))]},
+    {"id": "c", "pipeline_id": "p", "status": "won", "amount": Money("600.00", "EUR"), "created_at": _day(12),
+     "closed_at": _day(18), "lost_reason": None, "history": [("S'0", _day(12)), ("S'1", _day(14))]},
+    {"id": "d", "pipeline_id": "p", "status": "lost", "amount": Money("300.00", "EUR"), "created_at": _day(15),
+     "closed_at": _day(25), "lost_reason": "price", "history": [("S'0", _day(15))]},
+    {"id": "e", "pipeline_id": "p", "status": "open", "amount": Money("50.00", "EUR"), "created_at": _day(25),
+     "closed_at": None, "lost_reason": None, "history": [("S'0", _day(25))]},
+]  # fmt: skip
+
+
+@pytest.mark.rule(
+    "In a date range, the header (`opportunities`, `open`) and the velocity count the deals created in "
+    "the range, the same deals `reached` counts; won, lost, the win rate and the cycle count the deals "
+    "closed in the range."
+)
+@pytest.mark.rule(
+    "`entered` counts the deals that were in a stage, at their first entry into it in the range: a deal "
+    "that skipped a stage passed it (`reached` counts it) but did not enter it, so cohort conversion and "
+    "time in stage describe deals that sat in the stage."
+)
+@pytest.mark.rule(
+    "Every path of `bizrel.analytics.funnel_report` (DuckDB, SQLite and PostgreSQL push-down) gives the same report."
+)
+def test_a_range_counts_its_own_deals_and_entered_counts_stays_on_every_path(store: Store, tmp_path: Path) -> None:
+    """Issue 19 item 7: the header, open count and velocity counted deals outside the range (5 / 3 /
+    300.00 here), and `entered` counted skipped stages (S'1: 3, S'2: 2 here)."""
+    pipeline = make_pipeline(3)
+    options: dict[str, Any] = {"start": date(2026, 1, 10), "end": date(2026, 1, 20)}
+    reports = [
+        reference(pipeline, RANGE_ROWS, **options),
+        funnel_report(pipeline, *columnar("pandas", RANGE_ROWS, tmp_path), **options),
+        funnel_report(pipeline, store, tenant_id=stored(store, RANGE_ROWS), **options),
+    ]
+    for r in reports:
+        assert (r.opportunities, r.open, r.won, r.lost) == (3, 1, 1, 0)  # b, c, d; b open; c won; d lost later
+        assert r.velocity_per_day == Money("100.00", "EUR")  # 1 open x 100% x 600.00 / 6 days
+        assert [s.reached for s in r.stages] == [3, 2, 2, 1]  # b, c, d / b, c / b, c / c
+        assert [(s.entered, s.advanced, s.cohort_conversion) for s in r.stages[:3]] == [
+            (3, 2, Decimal("0.6667")),  # b, c, d enter S'0 in the range; b and c go further
+            (2, 1, Decimal("0.5000")),  # a (12 Jan) and c; not b, which skipped S'1
+            (1, 0, Decimal(0)),  # b only; c won without sitting in S'2
+        ]
+        # stays ending in the range: S'0 a 11 days, b 2, c 2; S'1 c 4 (14 -> 18 Jan)
+        assert [(s.average_days_in_stage, s.median_days_in_stage) for s in r.stages[:3]] == [
+            (Decimal("5.00"), Decimal("2.00")),
+            (Decimal("4.00"), Decimal("4.00")),
+            (None, None),
+        ]
+    assert reports[1] == reports[2] == reports[0]

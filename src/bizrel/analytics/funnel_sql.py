@@ -10,10 +10,12 @@ as-of bounds are integer literals and every duration is exact. The database aggr
 is a handful of rows in one layout (kind, k, label, a, b, c, d, e, f):
 
   reached   k            a = deals reaching stage k (k = stage count: "won"), b = their amount_minor
-  entered   k            a = deals entering stage k in the range, b = of those, deals that went further
+  entered   k            a = deals whose first entry into stage k (a stage they were in, not one
+                         they skipped) is in the range, b = of those, deals that went further
   duration  k            a = count, b/c = sum in whole seconds / leftover microseconds (exact in
                          64 bits), d/e = the lower and upper middle values; k = -1 is the sales cycle
-  totals                 a = deals, b = open, c = won, d = lost, e = won amount, f = lost amount
+  totals                 a = deals created in the range, b = of those, open, c = won, d = lost (closed in
+                         the range), e = won amount, f = lost amount
   reason    label        a = deals lost for that reason
   currency  label        a = deals in that currency (more than one row is a currency mismatch)
   stage     label        a = stage changes to a stage the pipeline does not have
@@ -61,6 +63,7 @@ def funnel_query(
         status = f"CASE WHEN closed_us > {as_of_us} THEN 'open' ELSE status END"
         known = f"WHERE created_us <= {as_of_us} AND entered_us <= {as_of_us}"
     closed_in_range = f"closed_us IS NOT NULL AND {in_range('closed_us')}"
+    created_in_range = in_range("created_us")
     won = f"status = 'won' AND {closed_in_range}"
     lost = f"status NOT IN ('open', 'won') AND {closed_in_range}"
     order = "ORDER BY seq, entered_us, k"
@@ -87,14 +90,13 @@ def funnel_query(
     e AS MATERIALIZED (
         SELECT *,
                LEAD(entered_us) OVER (PARTITION BY id {order}) AS next_us,
-               MAX(k) OVER (PARTITION BY id {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_max,
-               MAX(k) OVER (PARTITION BY id {order} {whole_partition}) AS hist_max,
+               ROW_NUMBER() OVER (PARTITION BY id, k ORDER BY seq, entered_us) AS visit,
                CASE WHEN status = 'won' AND closed_us IS NOT NULL THEN {n}
                     ELSE MAX(k) OVER (PARTITION BY id {order} {whole_partition}) END AS furthest
         FROM h
     ),
     deals AS MATERIALIZED (
-        SELECT id, currency, amount_minor, created_us, closed_us, status, hist_max, furthest,
+        SELECT id, currency, amount_minor, created_us, closed_us, status, furthest,
                k AS last_k, entered_us AS last_us, lost_reason
         FROM e WHERE next_us IS NULL
     ),
@@ -109,13 +111,10 @@ def funnel_query(
         SELECT k, us, ROW_NUMBER() OVER (PARTITION BY k ORDER BY us) AS rn, COUNT(*) OVER (PARTITION BY k) AS cnt
         FROM durations
     ),
-    reach AS (
-        SELECT entered_us AS t, COALESCE(prev_max, -1) + 1 AS lo, k AS hi, furthest
-        FROM e WHERE prev_max IS NULL OR k > prev_max
-        UNION ALL
-        SELECT closed_us, hist_max + 1, {n}, furthest FROM deals WHERE furthest = {n}
+    firsts AS (
+        SELECT k, furthest, COUNT(*) AS c FROM e WHERE visit = 1 AND k IS NOT NULL AND {in_range("entered_us")}
+        GROUP BY k, furthest
     ),
-    spans AS (SELECT lo, hi, furthest, COUNT(*) AS c FROM reach WHERE {in_range("t")} GROUP BY lo, hi, furthest),
     far AS (
         SELECT furthest, COUNT(*) AS c, SUM(amount_minor) AS s FROM deals WHERE {in_range("created_us")}
         GROUP BY furthest
@@ -126,16 +125,16 @@ def funnel_query(
            CAST(NULL AS BIGINT) AS f
     FROM ks JOIN far ON far.furthest >= ks.k GROUP BY ks.k
     UNION ALL
-    SELECT 'entered', ks.k, NULL, SUM(spans.c), SUM(CASE WHEN ks.k < spans.furthest THEN spans.c ELSE 0 END),
-           NULL, NULL, NULL, NULL
-    FROM ks JOIN spans ON ks.k BETWEEN spans.lo AND spans.hi WHERE ks.k < {n} GROUP BY ks.k
+    SELECT 'entered', k, NULL, SUM(c), SUM(CASE WHEN k < furthest THEN c ELSE 0 END), NULL, NULL, NULL, NULL
+    FROM firsts GROUP BY k
     UNION ALL
     SELECT 'duration', k, NULL, MAX(cnt), SUM({whole}), SUM(us - {_SECOND} * {whole}),
            SUM(CASE WHEN rn = {d.idiv("cnt + 1", "2")} THEN us END),
            SUM(CASE WHEN rn = {d.idiv("cnt", "2")} + 1 THEN us END), NULL
     FROM ranked GROUP BY k
     UNION ALL
-    SELECT 'totals', NULL, NULL, COUNT(*), SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END),
+    SELECT 'totals', NULL, NULL, SUM(CASE WHEN {created_in_range} THEN 1 ELSE 0 END),
+           SUM(CASE WHEN status = 'open' AND {created_in_range} THEN 1 ELSE 0 END),
            SUM(CASE WHEN {won} THEN 1 ELSE 0 END), SUM(CASE WHEN {lost} THEN 1 ELSE 0 END),
            SUM(CASE WHEN {won} THEN amount_minor ELSE 0 END), SUM(CASE WHEN {lost} THEN amount_minor ELSE 0 END)
     FROM deals

@@ -9,12 +9,16 @@ Definitions (range = [start, end), as_of = what was known at that instant):
 - reached[k]: of the deals created in the range, how many reached stage k. A deal has reached a
   stage when its history holds that stage or a later one (skipped stages count as passed); a won
   deal has reached every stage and the final "won" row. reached never increases along the funnel.
-- cohort conversion of stage k: of the deals that entered stage k in the range, the share that
-  reached stage k+1 (by as_of).
+- entered[k]: deals that were in stage k, their first entry into it in the range. A deal that
+  skipped a stage did not enter it (it passed it: reached counts it, entered does not).
+- cohort conversion of stage k: of the deals that entered stage k, the share that went further
+  (reached a later stage, by as_of).
+- opportunities and open: the deals created in the range (all deals without a range), and of
+  those the ones still open (as of as_of): the same deals `reached` counts.
 - win rate: won / (won + lost) over deals closed in the range, by count and by amount.
 - sales cycle: days from creation to won, average and median, over deals won in the range.
 - time in stage: completed stays (ending in the range), average and median days.
-- velocity per day: open deals x win rate x average won amount / average cycle days.
+- velocity per day: open deals (of the range) x win rate x average won amount / average cycle days.
 - lost reasons: deals lost in the range per reason, most frequent first.
 """
 
@@ -203,7 +207,6 @@ def _entries(history: Iterable[Any]) -> list[tuple[str, datetime]]:
     return [_entry(e) for e in history]
 
 
-_NO_TIMES: list[datetime | None] = []
 _ZERO = Decimal(0)
 
 
@@ -278,6 +281,7 @@ def funnel(
     simple = not bounded and at is None
     furthest_count = [0] * (n + 1)  # unbounded ranges count by the furthest stage reached
     furthest_sum = [_ZERO] * (n + 1)
+    bits = [(k, 1 << k) for k in range(n)]
 
     def in_range(t: datetime) -> bool:
         return (lo is None or t >= lo) and (hi is None or t < hi)
@@ -291,9 +295,9 @@ def funnel(
                 continue
             if closed is not None and closed > at:
                 closed, status = None, "open"
-        # when each stage was first reached (a skipped stage is reached when a later one is); only
-        # needed for a bounded range. No per-record containers otherwise: they would wake the GC.
-        first: list[datetime | None] = [None] * (n + 1) if bounded else _NO_TIMES
+        # the stages the deal was in (bit k), and those first entered in the range: ints, not
+        # per-record containers, which would wake the GC on large inputs
+        visited = entered_here = 0
         furthest = prev_k = -1
         prev_t = created
         if simple and type(raw_history) is list and raw_history and type(raw_history[0]) is tuple:
@@ -305,10 +309,12 @@ def funnel(
                         stays[prev_k].append((t - prev_t) // _US)
                     if k > furthest:
                         furthest = k
+                    visited |= 1 << k
                     prev_k, prev_t = k, t
             except KeyError:
                 raise ValidationError("stage", stage, f"not a stage of pipeline {pipeline.name!r}") from None
             raw_history = ()
+            entered_here = visited
         for entry in raw_history:
             stage, t = entry if type(entry) is tuple else _entry(entry)
             if at is not None and t > at:
@@ -319,10 +325,12 @@ def funnel(
             if prev_k >= 0 and (not bounded or in_range(t)):
                 stays[prev_k].append((t - prev_t) // _US)
             if k > furthest:
-                if bounded:
-                    for j in range(furthest + 1, k + 1):
-                        first[j] = t
                 furthest = k
+            bit = 1 << k
+            if not visited & bit:
+                visited |= bit
+                if not bounded or in_range(t):
+                    entered_here |= bit
             prev_k, prev_t = k, t
         if prev_k < 0:
             continue  # nothing known yet
@@ -333,29 +341,25 @@ def funnel(
         elif cur_here is not cur:
             raise CurrencyMismatch("amount", cur.code, cur_here.code)
         if status == "won" and closed is not None:
-            if bounded:
-                for j in range(furthest + 1, n + 1):
-                    first[j] = closed
             furthest = n
         if closed is not None and (not bounded or in_range(closed)):
             stays[prev_k].append((closed - prev_t) // _US)
-        total += 1
+        counted = not bounded or in_range(created)  # the deals of the range: header, open, velocity
+        total += counted
+        for k, bit in bits:
+            if entered_here & bit:
+                entered[k] += 1
+                advanced[k] += k < furthest
         if not bounded:
             furthest_count[furthest] += 1
             furthest_sum[furthest] = add(furthest_sum[furthest], value)
         else:
-            if in_range(created):
+            if counted:
                 for k in range(furthest + 1):
                     reached[k] += 1
                     reached_sum[k] = add(reached_sum[k], value)
-            for k in range(min(furthest, n - 1) + 1):
-                entered_at = first[k]
-                if entered_at is not None and in_range(entered_at):
-                    entered[k] += 1
-                    if k < furthest:
-                        advanced[k] += 1
         if status == "open":
-            open_count += 1
+            open_count += counted
         elif closed is not None and (not bounded or in_range(closed)):
             if status == "won":
                 won += 1
@@ -371,8 +375,6 @@ def funnel(
             count += furthest_count[k]
             running = add(running, furthest_sum[k])
             reached[k], reached_sum[k] = count, running
-            if k < n:
-                entered[k], advanced[k] = count, count - furthest_count[k]
     cur = cur or Currency.of("USD")
     names = [s.name for s in pipeline.stages] + ["won"]
     stages = tuple(

@@ -142,7 +142,8 @@ def test_numbers_by_hand() -> None:
     assert r.velocity_per_day == Money("66.67", "EUR")
     assert r.lost_reasons == (("price", 2),)
     s1 = r.stages[1]
-    assert (s1.entered, s1.advanced, s1.cohort_conversion) == (3, 2, Decimal("0.6667"))
+    # S1 was entered by b and c only: a skipped it (it was counted as entered until issue 19 item 7)
+    assert (s1.entered, s1.advanced, s1.cohort_conversion) == (2, 1, Decimal("0.5000"))
     # time in S0: a 4d, b 2d, c 1d, d 3d (closed) -> average 2.5, median 2.5
     assert (r.stages[0].average_days_in_stage, r.stages[0].median_days_in_stage) == (Decimal("2.50"), Decimal("2.50"))
     # as of day 5: b is in S1, a is in S0, c and d lost
@@ -151,6 +152,7 @@ def test_numbers_by_hand() -> None:
     # a range that holds only the closings of c and d
     window = funnel(pipeline, rows, start=date(2026, 1, 3), end=date(2026, 1, 5))
     assert (window.won, window.lost, window.stages[0].reached) == (0, 2, 0)
+    assert (window.opportunities, window.open, window.velocity_per_day) == (0, 0, None)  # all created before it
 
 
 def test_unknown_stage_and_foreign_pipeline_are_refused() -> None:
