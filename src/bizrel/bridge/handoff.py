@@ -257,18 +257,25 @@ def _credit_referral(uow: BridgeUnitOfWork, config: BridgeConfig, opportunity: O
         update_referral(uow, referral.id, ReferralStatus.QUALIFIED, note=f"deal {opportunity.id}")
     if referral.status is ReferralStatus.QUALIFIED:
         update_referral(uow, referral.id, ReferralStatus.CONVERTED, note=f"won {opportunity.id}")
-    reward = "no loyalty program configured"
+    # the bonus of every program the referrer belongs to (and the bridge's own program, which
+    # enrols them), once per referral: the ledger refuses a second entry with the same key
+    programs = {a.program_id for a in uow.loyalty_accounts.list(customer_id=referral.referrer_id)}
     if config.loyalty_program_id is not None:
         enroll(uow, config.loyalty_program_id, referral.referrer_id)
-        entry = award_bonus(
-            uow,
-            config.loyalty_program_id,
-            referral.referrer_id,
-            BonusKind.REFERRAL,
-            key=f"referral:{referral.id}",
-            reference=opportunity.id,
-        )
-        reward = f"{entry.points} points"
+        programs.add(config.loyalty_program_id)
+    rewards = []
+    for program_id in sorted(programs):
+        if uow.loyalty_programs.get(program_id).bonus(BonusKind.REFERRAL):
+            entry = award_bonus(
+                uow,
+                program_id,
+                referral.referrer_id,
+                BonusKind.REFERRAL,
+                key=f"referral:{referral.id}",
+                reference=opportunity.id,
+            )
+            rewards.append(f"{entry.points} points" + ("" if len(programs) == 1 else f" in {program_id}"))
+    reward = ", ".join(rewards) or "no loyalty program with a referral bonus"
     handoff.notes.append(f"referred by customer {referral.referrer_id} (referral {referral.id}): reward {reward}")
 
 

@@ -32,7 +32,7 @@ from bizrel.customer import (
     set_consent,
     submit_referral,
 )
-from bizrel.customer.loyalty import create_program
+from bizrel.customer.loyalty import create_program, enroll
 from bizrel.sales import ClawbackRequested
 from tests.unit.bridge.helpers import CONFIG, T0, TENANT, make_store, won_deal
 
@@ -192,3 +192,34 @@ def test_no_renewal_for_a_churned_customer_and_one_again_once_reactivated(store:
     with store.unit_of_work(TENANT) as uow:
         assert uow.handoffs.get(handoff.id).renewal_opportunity_id == f"{handoff.id}:renewal"
         assert open_due_renewals(uow, CONFIG) == []  # once
+
+
+@pytest.mark.rule(
+    "The referrer of a won referred deal gets the referral bonus of every loyalty program they belong to "
+    "(the bridge's own program included), once per referral, however often the deal is handed over."
+)
+def test_the_referrer_gets_the_bonus_of_the_program_they_belong_to_once(store: Store) -> None:
+    """Issue 19 item 7: without the bridge's loyalty_program_id, a referrer who is a member of a program
+    got no referral bonus ("reward no loyalty program configured")."""
+    wire_bridge(store, CONFIG)  # no loyalty_program_id
+    won_deal(store, "o1", account_id="acc-1")
+    cid = f"{handoff_id('o1')}:customer"
+    with store.unit_of_work(TENANT) as uow:
+        create_program(uow, id="club", name="Club", currency="EUR", referral_bonus=500)
+        create_program(uow, id="plain", name="Plain", currency="EUR")  # defines no referral bonus
+        enroll(uow, "club", cid)
+        enroll(uow, "plain", cid)
+        referral = submit_referral(uow, referrer_id=cid, referred_name="Hooli", referred_email="x@hooli.com")
+        uow.commit()
+    with store.unit_of_work(TENANT) as uow:
+        (signal,) = uow.sales_signals.list(kind=SignalKind.REFERRAL)
+    won_deal(store, "o2", account="Hooli", lead_id=signal.lead_id)
+    with store.unit_of_work(TENANT) as uow:
+        assert uow.referrals.get(referral.id).status is ReferralStatus.CONVERTED
+        assert uow.loyalty_accounts.get(f"club:{cid}").balance == 500
+        assert uow.loyalty_accounts.get(f"plain:{cid}").balance == 0
+        assert uow.handoffs.get(handoff_id("o2")).notes[-1].endswith("reward 500 points in club")
+        hand_over(uow, "o2", CONFIG)  # again: nothing twice
+        uow.commit()
+    with store.unit_of_work(TENANT) as uow:
+        assert uow.loyalty_accounts.get(f"club:{cid}").balance == 500
