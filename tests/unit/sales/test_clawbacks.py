@@ -149,7 +149,10 @@ def test_the_same_clawback_sent_as_two_event_objects_is_deducted_once(store: Sto
     ]
 
 
-@pytest.mark.rule("commission plans take back what they paid on the deal.")
+@pytest.mark.rule(
+    "churn within `clawback_days` of the close raises `ClawbackRequested` (bizrel.sales), which "
+    "`wire_bridge` hands to `request_clawback`: commission plans take back what they paid on the deal."
+)
 def test_a_deals_clawbacks_never_take_back_more_than_it_paid(store: Store) -> None:
     """Issue 19, item 2c: 1,000.00 paid; a 40% refund (-400.00), then an early churn: -600.00, not -1,000.00."""
     issue(store, Q1)
