@@ -85,8 +85,9 @@ def pipelines(tenant_id: str = "t1") -> st.SearchStrategy[Pipeline]:
 
 
 @st.composite
-def opportunities(draw: st.DrawFn, pipeline: Pipeline) -> Opportunity:
-    """An opportunity in `pipeline`, advanced a random number of stages and perhaps closed."""
+def opportunities(draw: st.DrawFn, pipeline: Pipeline, currency: str | None = None) -> Opportunity:
+    """An opportunity in `pipeline`, advanced a random number of stages and perhaps closed; its
+    amount in `currency` (any currency without one)."""
     opened = draw(aware_datetimes())
     opp = Opportunity.open(
         tenant_id=pipeline.tenant_id,
@@ -94,7 +95,7 @@ def opportunities(draw: st.DrawFn, pipeline: Pipeline) -> Opportunity:
         pipeline=pipeline,
         owner_id=draw(ids()),
         account_name=draw(texts()),
-        amount=draw(money(min_minor=0, max_minor=10**10)),
+        amount=draw(money(currency, min_minor=0, max_minor=10**10)),
         expected_close=opened.date() + timedelta(days=draw(st.integers(0, 400))),
         at=opened,
     )
