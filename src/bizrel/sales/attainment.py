@@ -30,10 +30,12 @@ __all__ = [
     "AttainmentRow",
     "Leaderboard",
     "LeaderboardEntry",
+    "activities_done",
     "attainment_report",
     "bookings",
     "collections_received",
     "field_of",
+    "new_customers_won",
     "pct",
     "split_credit",
 ]
@@ -140,6 +142,56 @@ def collections_received(
 ) -> dict[str, Money]:
     """Cash received per owner in the period, from records with received_at, amount and owner_id."""
     return _credits(payments, period, when="received_at", include=lambda r: True, credit=credit, currency=currency)
+
+
+def _counts(
+    records: Iterable[Any], period: Period, *, when: str, credit: Callable[[str, date], str | None] | None
+) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for record in records:
+        at = field_of(record, when)
+        if at is None:
+            continue
+        day = utc(at, when).date() if isinstance(at, datetime) else at
+        if not period.contains(day):
+            continue
+        person = field_of(record, "owner_id")
+        owner = credit(person, day) if credit is not None else person
+        if owner is not None:
+            totals[owner] = totals.get(owner, 0) + 1
+    return dict(sorted(totals.items()))
+
+
+def activities_done(
+    activities: Iterable[Any], period: Period, *, credit: Callable[[str, date], str | None] | None = None
+) -> dict[str, int]:
+    """Activities completed in the period per owner, from records with done_at and owner_id (an
+    Activity qualifies); an open task counts when it is done, not when it is planned."""
+    return _counts(activities, period, when="done_at", credit=credit)
+
+
+def new_customers_won(
+    opportunities: Iterable[Any], period: Period, *, credit: Callable[[str, date], str | None] | None = None
+) -> dict[str, int]:
+    """New customers per owner: accounts whose first won new-business deal closed in the period,
+    credited to that deal's owner. Records need status, closed_at, owner_id, account_id or
+    account_name, and optionally kind (renewals and upsells are not new customers). The account is
+    its id, else its name, so a second won deal of the same account is not a second new customer."""
+    first: dict[str, Any] = {}
+    for record in opportunities:
+        if str(field_of(record, "status")) != "won" or str(field_of(record, "kind", "new_business")) != "new_business":
+            continue
+        closed = field_of(record, "closed_at")
+        if closed is None:
+            continue
+        account = field_of(record, "account_id", None) or f"name:{field_of(record, 'account_name')}"
+        earlier = first.get(account)
+        if earlier is None or (closed, field_of(record, "id", "")) < (
+            field_of(earlier, "closed_at"),
+            field_of(earlier, "id", ""),
+        ):
+            first[account] = record
+    return _counts(first.values(), period, when="closed_at", credit=credit)
 
 
 @frozen

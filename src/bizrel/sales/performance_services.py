@@ -5,8 +5,8 @@ Every check runs before anything is staged, so a refused call leaves the unit of
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,14 @@ from bizrel.core.errors import InvariantViolation, ValidationError
 from bizrel.core.ids import check_id, new_id
 from bizrel.core.money import Money
 from bizrel.core.periods import Period
-from bizrel.sales.attainment import AttainmentReport, attainment_report, bookings, collections_received
+from bizrel.sales.attainment import (
+    AttainmentReport,
+    activities_done,
+    attainment_report,
+    bookings,
+    collections_received,
+    new_customers_won,
+)
 from bizrel.sales.collections import Application, Contract, InstalmentOverdue, Invoice, PaymentRecord
 from bizrel.sales.commissions import (
     ClawbackApplied,
@@ -38,6 +45,7 @@ from bizrel.sales.targets import (
     TargetValue,
     Weight,
     allocate_value,
+    check_value,
     check_weights,
     roll_up,
     spread,
@@ -281,44 +289,78 @@ def target_attainment(
     org_id: str | None = None,
     distribution: SeasonalDistribution | None = None,
     splits: Mapping[str, Mapping[str, Decimal | int | str]] | None = None,
+    metric_name: str | None = None,
+    actuals: Mapping[str, TargetValue] | None = None,
 ) -> AttainmentReport:
     """Attainment of the stored targets of one metric, kind and period.
 
-    Actuals count what happened before `as_of`. Bookings come from won opportunities, collections
-    from payments on contracts; a rep's day-prorated shares from the teams they moved between add
-    up (no other second target can be stored). Team targets
-    are credited through the organisation: a deal counts for the team the rep was in on the day it
-    closed (or the payment arrived), and for every team above it.
+    Actuals count what happened before `as_of`, from the store: bookings from won opportunities,
+    collections from payments on contracts, new customers from accounts whose first won
+    new-business deal closed in the period, activities from activities completed in the period.
+    A custom metric (named by `metric_name`) is not something the store records: its actuals per
+    rep come with `actuals`. A rep's day-prorated shares from the teams they moved between add up
+    (no other second target can be stored). Team targets are credited through the organisation: a
+    deal, payment, new customer or activity counts for the team the rep was in on its day, and for
+    every team above it.
     """
     metric, kind = Metric(metric), OwnerKind(owner_kind)
-    if metric not in (Metric.BOOKINGS, Metric.COLLECTIONS):
-        raise ValidationError("metric", metric.value, "actuals are derived for bookings and collections only")
-    targets = _targets_by_owner(uow, metric, kind, period)
+    if metric is Metric.CUSTOM and (not metric_name or actuals is None):
+        raise ValidationError("actuals", actuals, "a custom metric needs its metric_name and its actuals per rep")
+    if metric is not Metric.CUSTOM and actuals is not None:
+        raise ValidationError("actuals", actuals, f"{metric.value} actuals are derived from the store")
+    targets = _targets_by_owner(uow, metric, kind, period, metric_name=metric_name)
     org = uow.organisations.get(org_id) if org_id is not None else None
     if kind is OwnerKind.TEAM and org is None:
         raise ValidationError("org_id", org_id, "team attainment needs the organisation")
     credit = org.team_of if kind is OwnerKind.TEAM and org is not None else None
     currency = next((v.currency for v in targets.values() if isinstance(v, Money)), None)
+    found: dict[str, TargetValue]
     if as_of <= period.start:
-        actuals: dict[str, Money] = {}
+        found = {}
     else:
         so_far = Period(period.start, min(as_of, period.end), period.kind)  # what happened before as_of
         if metric is Metric.BOOKINGS:
-            actuals = bookings(_booking_records(uow, splits or {}), so_far, credit=credit, currency=currency)
+            found = dict(bookings(_booking_records(uow, splits or {}), so_far, credit=credit, currency=currency))
+        elif metric is Metric.COLLECTIONS:
+            found = dict(collections_received(_payment_records(uow), so_far, credit=credit, currency=currency))
+        elif metric is Metric.NEW_CUSTOMERS:
+            found = dict(new_customers_won(uow.opportunities.list(status="won"), so_far, credit=credit))
+        elif metric is Metric.ACTIVITIES:
+            found = dict(activities_done(uow.activities.list(), so_far, credit=credit))
         else:
-            actuals = collections_received(_payment_records(uow), so_far, credit=credit, currency=currency)
+            found = {owner: check_value(metric, value, f"actuals[{owner}]") for owner, value in (actuals or {}).items()}
+            if credit is not None:
+                found = _credit_by_team(found, credit, min(as_of, period.end) - timedelta(days=1))
     if org is not None and kind is OwnerKind.TEAM:
-        rolled: dict[str, Money] = {}
-        for team_id, amount in actuals.items():
+        rolled: dict[str, TargetValue] = {}
+        for team_id, amount in found.items():
             for team in org.ancestors(team_id):
-                rolled[team.id] = rolled[team.id] + amount if team.id in rolled else amount
-        actuals = rolled
+                rolled[team.id] = roll_up([rolled[team.id], amount], amount) if team.id in rolled else amount
+        found = rolled
     if kind is OwnerKind.ORG:
-        total = Money.total(actuals.values(), currency or "USD")
-        actuals = dict.fromkeys(targets, total)
+        zero: TargetValue = Money.zero(currency) if currency is not None else 0
+        total = roll_up(found.values(), zero)
+        found = dict.fromkeys(targets, total)
     return attainment_report(
-        targets, actuals, period, as_of, distribution=distribution, title=f"{metric.value} attainment ({kind.value})"
+        targets,
+        found,
+        period,
+        as_of,
+        distribution=distribution,
+        title=f"{metric_name or metric.value} attainment ({kind.value})",
     )
+
+
+def _credit_by_team(
+    actuals: Mapping[str, TargetValue], credit: Callable[[str, date], str | None], day: date
+) -> dict[str, TargetValue]:
+    """Reps' custom actuals credited to the team each rep was in on the last day counted."""
+    out: dict[str, TargetValue] = {}
+    for rep, value in actuals.items():
+        team = credit(rep, day)
+        if team is not None:
+            out[team] = roll_up([out[team], value], value) if team in out else value
+    return out
 
 
 # -- commissions -----------------------------------------------------------------------------------
@@ -332,13 +374,19 @@ def create_commission_plan(uow: PerformanceUnitOfWork, *, id: str | None = None,
 
 
 def _targets_by_owner(
-    uow: PerformanceUnitOfWork, metric: Metric, kind: OwnerKind, period: Period, owner_id: str | None = None
+    uow: PerformanceUnitOfWork,
+    metric: Metric,
+    kind: OwnerKind,
+    period: Period,
+    owner_id: str | None = None,
+    *,
+    metric_name: str | None = None,
 ) -> dict[str, TargetValue]:
     """Stored targets of a period per owner; a rep who moved teams has a share per team, and they add up."""
     filters: dict[str, Any] = {} if owner_id is None else {"owner_id": owner_id}
     out: dict[str, TargetValue] = {}
     for t in uow.targets.list(metric=metric, owner_kind=kind, period_start=period.start, order_by="id", **filters):
-        if t.period == period:
+        if t.period == period and (metric_name is None or t.metric_name == metric_name):
             out[t.owner_id] = roll_up([out[t.owner_id], t.value], t.zero()) if t.owner_id in out else t.value
     return dict(sorted(out.items()))
 
