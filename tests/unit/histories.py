@@ -9,7 +9,7 @@ from bizrel.adapters.store import Store, open_store
 from bizrel.bridge import BridgeConfig, CsmCandidate, hand_over
 from bizrel.core import Money, Period
 from bizrel.core.clock import FixedClock
-from bizrel.customer import Contact, add_contact, change_stage, log_interaction, submit_referral
+from bizrel.customer import Contact, add_contact, change_stage, log_interaction, set_consent, submit_referral
 from bizrel.customer.analytics_services import create_survey, record_response
 from bizrel.customer.loyalty.services import adjust_points, create_program
 from bizrel.sales import Account, create_commission_plan, create_pipeline, open_opportunity, set_target, win_opportunity
@@ -80,6 +80,7 @@ def history(store: Store, i: int, token: str, digits: str, score: int) -> str:
     with store.unit_of_work(TENANT) as uow:
         add_contact(uow, customer_id, Contact(name=token, email=email, phone=f"+1 {digits}", role=f"{token} boss"))
         change_stage(uow, customer_id, "active", reason=f"onboarded by {token}")
+        set_consent(uow, customer_id, "call", "care", granted=True)  # the outbound call goes through the policy
         log_interaction(
             uow,
             customer_id=customer_id,

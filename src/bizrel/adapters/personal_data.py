@@ -59,6 +59,8 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
     ("customer.contact_policy.ContactLog", (), (*_IDS, "customer_id")),
     ("customer.contact_policy.ContactAttempt", (), ("outcome", "reason")),
     ("customer.contact_policy.Touch", (), ("purpose", "source")),
+    ("customer.contact_policy.TenantContactPolicy", (), _IDS),
+    ("customer.contact_policy.StageRule", (), ("stage",)),
     ("customer.renewals.Subscription", ("churn_reason",), (*_IDS, "customer_id", "next_id", "plan", "previous_id")),
     ("customer.renewals.Referral", ("referred_email", "referred_name"), (*_IDS, "referrer_id")),
     ("customer.renewals.ReferralChange", ("note",), ()),

@@ -31,6 +31,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "interactions and follow-ups", tables=(tables_customer.INTERACTIONS,)),
     Migration(12, "care plans and contact logs", tables=(tables_customer.CARE_PLANS, tables_customer.CONTACT_LOGS)),
     Migration(13, "subscriptions and referrals", tables=(tables_customer.SUBSCRIPTIONS, tables_customer.REFERRALS)),
+    Migration(14, "the tenant's stored contact policy", tables=(tables_customer.CONTACT_POLICIES,)),
     # customer analytics (15-19)
     Migration(
         15,

@@ -1,14 +1,24 @@
 """Tables of customer management (core): customers and their settings, interactions, care plans and
-contact logs, subscriptions and referrals."""
+contact logs, the tenant's stored contact policy, subscriptions and referrals."""
 
 from __future__ import annotations
 
 from bizrel.adapters.schema import AggregateTable, ChildTable, Column
-from bizrel.customer import CarePlan, ContactLog, Customer, CustomerSettings, Interaction, Referral, Subscription
+from bizrel.customer import (
+    CarePlan,
+    ContactLog,
+    Customer,
+    CustomerSettings,
+    Interaction,
+    Referral,
+    Subscription,
+    TenantContactPolicy,
+)
 
 __all__ = [
     "CARE_PLANS",
     "CONTACT_LOGS",
+    "CONTACT_POLICIES",
     "CUSTOMERS",
     "CUSTOMER_SETTINGS",
     "INTERACTIONS",
@@ -85,6 +95,13 @@ CONTACT_LOGS = AggregateTable(
             ],
         ),
     ),
+)
+
+CONTACT_POLICIES = AggregateTable(
+    name="contact_policies",
+    cls=TenantContactPolicy,
+    kind="contact policy",
+    columns=(Column("updated_at", "timestamp", lambda p: p.updated_at),),
 )
 
 SUBSCRIPTIONS = AggregateTable(

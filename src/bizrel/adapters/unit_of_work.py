@@ -48,6 +48,7 @@ from bizrel.customer import (
     Subscription,
     Survey,
     SurveyResponse,
+    TenantContactPolicy,
 )
 from bizrel.customer.loyalty import LoyaltyAccount, LoyaltyProgram
 from bizrel.customer.purchases import Purchase
@@ -364,6 +365,10 @@ class StoreUnitOfWork:
     @property
     def contact_logs(self) -> TableRepository[ContactLog]:
         return self.repository(tables_customer.CONTACT_LOGS)
+
+    @property
+    def contact_policies(self) -> TableRepository[TenantContactPolicy]:
+        return self.repository(tables_customer.CONTACT_POLICIES)
 
     @property
     def subscriptions(self) -> TableRepository[Subscription]:

@@ -108,7 +108,7 @@ def on_subscription_renewed(
     )
     signal.opportunity_id = opportunity.id
     signal.outreach.append(
-        request_outreach(uow, config, customer_id, purpose="upsell", channel=Channel.EMAIL, by=config.upsell_opened_by)
+        request_outreach(uow, customer_id, purpose="upsell", channel=Channel.EMAIL, by=config.upsell_opened_by)
     )
     uow.sales_signals.add(signal)
     return signal

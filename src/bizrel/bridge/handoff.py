@@ -92,17 +92,17 @@ def pick_csm(
 
 
 def request_outreach(
-    uow: BridgeUnitOfWork, config: BridgeConfig, customer_id: str, *, purpose: str, channel: Channel, by: str
+    uow: BridgeUnitOfWork, customer_id: str, *, purpose: str, channel: Channel, by: str
 ) -> OutreachRecord:
-    """Ask the customer's contact policy for a touch by `by` ("sales" or "cs"); the bridge never
+    """Ask the tenant's stored contact policy for a touch by `by` ("sales" or "cs"); the bridge never
     sends around it, it records the answer (a deferred touch waits for `retry_deferred_outreach`)."""
     if by not in ROLES:
         raise ValidationError("by", by, "either 'sales' or 'cs'")
-    return _ask(uow, config, customer_id, Touch(channel=channel, purpose=purpose, source=f"{by}:bridge:{purpose}"))
+    return _ask(uow, customer_id, Touch(channel=channel, purpose=purpose, source=f"{by}:bridge:{purpose}"))
 
 
-def _ask(uow: BridgeUnitOfWork, config: BridgeConfig, customer_id: str, touch: Touch) -> OutreachRecord:
-    decision = request_touch(uow, customer_id, touch, config.contact_policy)
+def _ask(uow: BridgeUnitOfWork, customer_id: str, touch: Touch) -> OutreachRecord:
+    decision = request_touch(uow, customer_id, touch)
     return OutreachRecord(
         purpose=touch.purpose,
         channel=touch.channel.value,
@@ -114,7 +114,7 @@ def _ask(uow: BridgeUnitOfWork, config: BridgeConfig, customer_id: str, touch: T
     )
 
 
-def _retry(uow: BridgeUnitOfWork, config: BridgeConfig, customer_id: str, outreach: list[OutreachRecord]) -> int:
+def _retry(uow: BridgeUnitOfWork, customer_id: str, outreach: list[OutreachRecord]) -> int:
     """Ask again for every deferred touch whose deferral has ended; the old record is marked retried."""
     now = uow.clock.now()
     asked = 0
@@ -122,20 +122,20 @@ def _retry(uow: BridgeUnitOfWork, config: BridgeConfig, customer_id: str, outrea
         if record.awaiting_retry and record.until is not None and record.until <= now:
             outreach[i] = evolve(record, retried=True)
             touch = Touch(channel=Channel(record.channel), purpose=record.purpose, source=record.source)
-            outreach.append(_ask(uow, config, customer_id, touch))
+            outreach.append(_ask(uow, customer_id, touch))
             asked += 1
     return asked
 
 
-def retry_deferred_outreach(uow: BridgeUnitOfWork, config: BridgeConfig) -> int:
+def retry_deferred_outreach(uow: BridgeUnitOfWork) -> int:
     """The retry job (run it like run_due_care): every deferred bridge touch whose deferral has
     ended goes to the contact policy again; returns how many were asked for."""
     now = uow.clock.now()
     asked = 0
     for handoff in uow.handoffs.list(retry_due=le(now), order_by="retry_due"):
-        asked += _retry(uow, config, handoff.customer_id, handoff.outreach)
+        asked += _retry(uow, handoff.customer_id, handoff.outreach)
     for signal in uow.sales_signals.list(retry_due=le(now), order_by="retry_due"):
-        asked += _retry(uow, config, signal.customer_id, signal.outreach)
+        asked += _retry(uow, signal.customer_id, signal.outreach)
     return asked
 
 
@@ -313,9 +313,7 @@ def open_due_renewals(uow: BridgeUnitOfWork, config: BridgeConfig, *, handoff: H
         )
         h.renewal_opportunity_id = renewal.id
         h.outreach.append(
-            request_outreach(
-                uow, config, h.customer_id, purpose="renewal", channel=Channel.CALL, by=config.renewal_owned_by
-            )
+            request_outreach(uow, h.customer_id, purpose="renewal", channel=Channel.CALL, by=config.renewal_owned_by)
         )
         opened.append(renewal.id)
     return opened

@@ -15,7 +15,7 @@ from bizrel.core.errors import PolicyViolation, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId
 from bizrel.core.money import Money
-from bizrel.customer import DEFAULT_CONTACT_POLICY, ContactPolicy, StageRule
+from bizrel.customer import DEFAULT_CONTACT_POLICY, StageRule
 
 __all__ = [
     "BRIDGE_CONTACT_POLICY",
@@ -93,7 +93,8 @@ ONBOARDING_RULE = StageRule(stage="onboarding", sources=frozenset({"care:", "cs:
 """During onboarding only customer success (and its care plans) contacts the customer."""
 
 BRIDGE_CONTACT_POLICY = evolve(DEFAULT_CONTACT_POLICY, stage_rules=(ONBOARDING_RULE,))
-"""The default caps, quiet hours and cool-down, plus the division of labour during onboarding."""
+"""The default caps, quiet hours and cool-down, plus the division of labour during onboarding: the
+policy to store once per tenant (`customer.set_contact_policy`) for the bridge's touches to keep it."""
 
 ROLES = ("sales", "cs")
 
@@ -116,7 +117,6 @@ class BridgeConfig:
     renewal_owned_by: str = "cs"
     allow_sales_as_csm: bool = False
     start_care_plan: bool = True
-    contact_policy: ContactPolicy = BRIDGE_CONTACT_POLICY
     loyalty_program_id: str | None = None
 
     def __attrs_post_init__(self) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bizrel import bridge, sales
+from bizrel import bridge, customer, sales
 from bizrel.adapters.unit_of_work import StoreUnitOfWork
 from bizrel.cli.demo_sales import REPS
 from bizrel.core.money import Money
@@ -52,6 +52,7 @@ def setup(story: Story) -> None:
     with story.store.unit_of_work(TENANT) as uow:
         sales.create_pipeline(uow, id="renewals", name="Renewals", kind="renewal", stages=(("Due", "0.5"),))
         sales.create_pipeline(uow, id="upsell", name="Upsell", kind="upsell", stages=(("Pitch", "0.3"),))
+        customer.set_contact_policy(uow, bridge.BRIDGE_CONTACT_POLICY)  # the tenant's one policy, set once
         uow.commit()
     bridge.wire_bridge(story.store, CONFIG)
     rng = story.rng("bridge")
@@ -61,7 +62,7 @@ def setup(story: Story) -> None:
     def day(now: datetime) -> None:
         with story.store.unit_of_work(TENANT) as uow:
             bridge.open_due_renewals(uow, CONFIG)
-            bridge.retry_deferred_outreach(uow, CONFIG)
+            bridge.retry_deferred_outreach(uow)
             _resolve_renewals(uow)
             for deal in uow.opportunities.list(pipeline_id="upsell", status=sales.OpportunityStatus.OPEN):
                 if now - deal.created_at > timedelta(days=21):

@@ -49,7 +49,6 @@ MOVES = {
     "churned": (("won_back", 0.06),),
     "won_back": (("active", 0.5),),
 }
-POLICY = cm.DEFAULT_CONTACT_POLICY
 
 
 def _handed_over(story: Story) -> list[str]:
@@ -132,7 +131,7 @@ def run(story: Story) -> None:
             story.clock.set(now)
             if next_care is not None and next_care <= now:  # skipping idle hours changes nothing
                 with store.unit_of_work(TENANT) as uow:
-                    ran = cm.run_due_care(uow, POLICY)
+                    ran = cm.run_due_care(uow)
                     decisions += [("care plan", d.outcome, d.reason) for _, _, d in ran]
                     next_care = _next_care(uow, end)
                     uow.commit()
@@ -190,30 +189,39 @@ def _work_day(
     day: int,
     nps_answers: list[tuple[str, datetime, int]],
 ) -> list[tuple[str, str, str]]:
-    """One working day of the team; returns the contact policy's decisions on its ad-hoc check-ins."""
+    """One working day of the team; returns the contact policy's decisions on its outbound touches."""
     now = uow.clock.now()
-    # interactions: about one per customer every three weeks, most with a follow-up
+    # interactions: about one per customer every three weeks, most with a follow-up; the outbound
+    # ones go through the tenant's contact policy like every other touch
+    decisions = []
     for n, cid in enumerate(rng.sample(ids, rng.randrange(4, 11))):
         follow_up = now + timedelta(days=rng.randrange(1, 15)) if rng.random() < 0.6 else None
-        cm.log_interaction(
-            uow,
-            id=f"int-{day:03d}-{n:02d}",
-            customer_id=cid,
-            channel=rng.choice(("call", "email", "meeting", "message", "ticket", "visit")),
-            direction="outbound" if rng.random() < 0.7 else "inbound",
-            outcome="follow_up_needed" if follow_up else "completed",
-            summary=rng.choice(("usage review", "feature question", "invoice query", "training", "escalation")),
-            next_follow_up=follow_up,
-        )
+        channel = rng.choice(("call", "email", "meeting", "message", "ticket", "visit"))
+        direction = "outbound" if rng.random() < 0.7 else "inbound"
+        try:
+            cm.log_interaction(
+                uow,
+                id=f"int-{day:03d}-{n:02d}",
+                customer_id=cid,
+                channel=channel,
+                direction=direction,
+                outcome="follow_up_needed" if follow_up else "completed",
+                summary=rng.choice(("usage review", "feature question", "invoice query", "training", "escalation")),
+                next_follow_up=follow_up,
+            )
+        except cm.ContactNotAllowed as refused:
+            decisions.append(("logged interaction", refused.decision.outcome, refused.decision.reason))
+        else:
+            if direction == "outbound":
+                decisions.append(("logged interaction", "allowed", ""))
     # follow-ups: the team completes most of those that are due, and forgets some
     for interaction in cm.overdue_follow_ups(uow, now):
         if rng.random() < 0.35:
             cm.complete_follow_up(uow, interaction.id)
     # ad-hoc check-ins the CSMs want to send go through the same contact policy
-    decisions = []
     for cid in rng.sample(ids, 6):
-        touch = cm.Touch(channel=rng.choice(("email", "call")), purpose="care", source="csm:check-in")
-        decision = cm.request_touch(uow, cid, touch, POLICY)
+        touch = cm.Touch(channel=rng.choice(("email", "call")), purpose="care", source="cs:check-in")
+        decision = cm.request_touch(uow, cid, touch)
         decisions.append(("CSM check-in", decision.outcome, decision.reason))
     # NPS: a few answers a day; detractors start the contact policy's cool-down
     for cid in rng.sample(ids, rng.randrange(0, 3)):
@@ -280,10 +288,13 @@ def _report(story: Story, decisions: list[tuple[str, str, str]]) -> None:
     out.write(text_table(["subscription status", "terms"], sorted(renewal.items())) + "\n\n")
     out.write(text_table(["referral status", "referrals"], sorted(Counter(r.status.value for r in referrals).items())))
     out.write("\n\n")
-    story.heading("Care touches under the contact policy")
+    story.heading("Outbound touches under the contact policy")
     outcomes = Counter((source, outcome) for source, outcome, _ in decisions)
     kinds = ("allowed", "deferred", "refused")
-    rows = [[source, *(outcomes[source, k] for k in kinds)] for source in ("care plan", "CSM check-in")]
+    rows = [
+        [source, *(outcomes[source, k] for k in kinds)]
+        for source in ("care plan", "CSM check-in", "logged interaction")
+    ]
     out.write(text_table(["asked by", *kinds], rows) + "\n\n")
     reasons = Counter((outcome, _reason_kind(reason)) for _, outcome, reason in decisions if outcome != "allowed")
     rows = [[o, r, n] for (o, r), n in sorted(reasons.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))]

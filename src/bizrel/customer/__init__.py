@@ -17,12 +17,14 @@ from bizrel.customer.analytics_services import (
 )
 from bizrel.customer.care import CareOccasion, CarePlan, CareRule, ScheduledTouch
 from bizrel.customer.contact_policy import (
+    CONTACT_POLICY_ID,
     DEFAULT_CONTACT_POLICY,
     Allowed,
     ContactAttempt,
     ContactDecided,
     ContactHistory,
     ContactLog,
+    ContactNotAllowed,
     ContactPolicy,
     Decision,
     Deferred,
@@ -32,6 +34,7 @@ from bizrel.customer.contact_policy import (
     Refused,
     SentTouch,
     StageRule,
+    TenantContactPolicy,
     Touch,
     decide,
     localize,
@@ -153,6 +156,7 @@ from bizrel.customer.services import (
     complete_follow_up,
     configure_lifecycle,
     contact_history,
+    contact_policy,
     create_care_plan,
     create_customer,
     customer_duplicates,
@@ -174,6 +178,7 @@ from bizrel.customer.services import (
     run_due_care,
     set_attribute,
     set_consent,
+    set_contact_policy,
     start_subscription,
     submit_referral,
     tag_customer,
@@ -181,6 +186,7 @@ from bizrel.customer.services import (
 )
 
 __all__ = [
+    "CONTACT_POLICY_ID",
     "DEFAULT_CONTACT_POLICY",
     "DEFAULT_HEALTH_MODEL",
     "DEFAULT_LIFECYCLE",
@@ -210,6 +216,7 @@ __all__ = [
     "ContactDecided",
     "ContactHistory",
     "ContactLog",
+    "ContactNotAllowed",
     "ContactPolicy",
     "CsatResult",
     "Customer",
@@ -279,6 +286,7 @@ __all__ = [
     "SurveyKind",
     "SurveyResponse",
     "SurveyResponseRecorded",
+    "TenantContactPolicy",
     "TierAssignment",
     "Touch",
     "ValueMetrics",
@@ -295,6 +303,7 @@ __all__ = [
     "complete_follow_up",
     "configure_lifecycle",
     "contact_history",
+    "contact_policy",
     "create_care_plan",
     "create_customer",
     "create_survey",
@@ -337,6 +346,7 @@ __all__ = [
     "score_health",
     "set_attribute",
     "set_consent",
+    "set_contact_policy",
     "snapshot_segment",
     "start_subscription",
     "submit_referral",

@@ -34,18 +34,20 @@ from attrs import define, field, frozen
 
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import utc, zone
-from bizrel.core.errors import ValidationError
+from bizrel.core.errors import PolicyViolation, ValidationError
 from bizrel.core.events import DomainEvent
 from bizrel.core.ids import TenantId, check_id
 from bizrel.customer.customers import Channel, ConsentRecord, channel, optional_channel, purpose
 
 __all__ = [
+    "CONTACT_POLICY_ID",
     "DEFAULT_CONTACT_POLICY",
     "Allowed",
     "ContactAttempt",
     "ContactDecided",
     "ContactHistory",
     "ContactLog",
+    "ContactNotAllowed",
     "ContactPolicy",
     "Decision",
     "Deferred",
@@ -55,6 +57,7 @@ __all__ = [
     "Refused",
     "SentTouch",
     "StageRule",
+    "TenantContactPolicy",
     "Touch",
     "decide",
     "localize",
@@ -210,6 +213,35 @@ DEFAULT_CONTACT_POLICY = ContactPolicy(
 )
 """Two touches a week, one call a day, six a month; nothing 20:00-08:00 local; 14 days after a detractor."""
 
+CONTACT_POLICY_ID = "contact-policy"
+"""The id of a tenant's one stored contact policy."""
+
+
+@define(kw_only=True)
+class TenantContactPolicy(Aggregate):
+    """The one contact policy of a tenant, configured once and stored (id = CONTACT_POLICY_ID).
+
+    Every outbound touch a service records is decided under it; no caller passes its own, so no
+    call can open a hole in it. A tenant that never configured one is under DEFAULT_CONTACT_POLICY.
+    """
+
+    policy: ContactPolicy
+    updated_at: datetime
+
+    @classmethod
+    def configure(cls, *, tenant_id: TenantId, policy: ContactPolicy, at: datetime) -> TenantContactPolicy:
+        return cls(tenant_id=tenant_id, id=CONTACT_POLICY_ID, policy=_policy(policy), updated_at=utc(at, "at"))
+
+    def replace(self, policy: ContactPolicy, at: datetime) -> None:
+        self.policy = _policy(policy)
+        self.updated_at = utc(at, "at")
+
+
+def _policy(value: object) -> ContactPolicy:
+    if not isinstance(value, ContactPolicy):
+        raise ValidationError("policy", value, "expected ContactPolicy")
+    return value
+
 
 @frozen
 class Allowed:
@@ -240,6 +272,18 @@ class Refused:
 
 
 Decision = Allowed | Deferred | Refused
+
+
+class ContactNotAllowed(PolicyViolation):
+    """An outbound contact the tenant's contact policy refused or deferred.
+
+    ``decision`` is the policy's answer (Refused or Deferred, with its reason); the decision is
+    already staged in the customer's contact log, and stays there when the unit of work commits.
+    """
+
+    def __init__(self, customer_id: str, touch: Touch, decision: Refused | Deferred) -> None:
+        self.decision = decision
+        super().__init__("contact_policy", f"{touch.channel.value} to customer {customer_id}", decision.reason)
 
 
 def decide(

@@ -8,7 +8,7 @@ from bizrel.core.clock import Clock
 from bizrel.core.identity import IdentityUnitOfWork
 from bizrel.core.uow import Repository
 from bizrel.customer.care import CarePlan
-from bizrel.customer.contact_policy import ContactLog
+from bizrel.customer.contact_policy import ContactLog, TenantContactPolicy
 from bizrel.customer.customers import Customer, CustomerSettings
 from bizrel.customer.interactions import Interaction
 from bizrel.customer.renewals import Referral, Subscription
@@ -35,6 +35,11 @@ class CustomerUnitOfWork(IdentityUnitOfWork, Protocol):
 
     @property
     def contact_logs(self) -> Repository[ContactLog]: ...
+
+    @property
+    def contact_policies(self) -> Repository[TenantContactPolicy]:
+        """The tenant's one stored contact policy (id CONTACT_POLICY_ID)."""
+        ...
 
     @property
     def subscriptions(self) -> Repository[Subscription]: ...

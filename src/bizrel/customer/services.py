@@ -19,12 +19,16 @@ from bizrel.core.phones import phone_key
 from bizrel.core.uow import le, lt, one_of
 from bizrel.customer.care import CareOccasion, CarePlan, CareRule, ScheduledTouch
 from bizrel.customer.contact_policy import (
+    CONTACT_POLICY_ID,
     DEFAULT_CONTACT_POLICY,
+    Allowed,
     ContactHistory,
     ContactLog,
+    ContactNotAllowed,
     ContactPolicy,
     Decision,
     Deferred,
+    TenantContactPolicy,
     Touch,
     decide,
 )
@@ -52,6 +56,7 @@ __all__ = [
     "complete_follow_up",
     "configure_lifecycle",
     "contact_history",
+    "contact_policy",
     "create_care_plan",
     "create_customer",
     "customer_duplicates",
@@ -73,6 +78,7 @@ __all__ = [
     "run_due_care",
     "set_attribute",
     "set_consent",
+    "set_contact_policy",
     "start_subscription",
     "submit_referral",
     "tag_customer",
@@ -250,8 +256,16 @@ def log_interaction(
     next_follow_up: datetime | None = None,
     owner_id: str | None = None,
     id: str | None = None,
+    purpose: str = "care",
+    source: str = "care:interaction",
 ) -> Interaction:
-    """Log a contact (by default now, by the customer's owner); it may not lie in the future."""
+    """Log a contact (by default now, by the customer's owner); it may not lie in the future.
+
+    An outbound contact goes through the tenant's contact policy first, at the time it happened, as
+    a touch of `channel`, `purpose` and `source`: the decision is recorded in the contact log, an
+    allowed one counts towards the caps, and a refused or deferred one raises ContactNotAllowed
+    (with the reason) and logs no interaction. Inbound contacts are never refused.
+    """
     now = uow.clock.now()
     when = now if occurred_at is None else utc(occurred_at, "occurred_at")
     if when > now:
@@ -269,6 +283,11 @@ def log_interaction(
         occurred_at=when,
         next_follow_up=next_follow_up,
     )
+    if interaction.direction is Direction.OUTBOUND:
+        touch = Touch(channel=interaction.channel, purpose=purpose, source=source)
+        decision = _decide_and_record(uow, customer, touch, when)
+        if not isinstance(decision, Allowed):
+            raise ContactNotAllowed(customer.id, touch, decision)
     uow.interactions.add(interaction)
     return interaction
 
@@ -364,10 +383,31 @@ def contact_history(uow: CustomerUnitOfWork, customer_id: str) -> ContactHistory
     return history
 
 
-def request_touch(
-    uow: CustomerUnitOfWork, customer_id: str, touch: Touch, policy: ContactPolicy = DEFAULT_CONTACT_POLICY
-) -> Decision:
-    """Ask the contact policy whether `touch` may go out now, and record the decision.
+def contact_policy(uow: CustomerUnitOfWork) -> ContactPolicy:
+    """The tenant's stored contact policy (DEFAULT_CONTACT_POLICY when never configured)."""
+    stored = uow.contact_policies.find(CONTACT_POLICY_ID)
+    return stored.policy if stored is not None else DEFAULT_CONTACT_POLICY
+
+
+def set_contact_policy(uow: CustomerUnitOfWork, policy: ContactPolicy) -> TenantContactPolicy:
+    """Configure the tenant's one contact policy; every later decision, in any process, uses it."""
+    stored = uow.contact_policies.find(CONTACT_POLICY_ID)
+    if stored is None:
+        stored = TenantContactPolicy.configure(tenant_id=uow.tenant_id, policy=policy, at=uow.clock.now())
+        uow.contact_policies.add(stored)
+    else:
+        stored.replace(policy, uow.clock.now())
+    return stored
+
+
+def _decide_and_record(uow: CustomerUnitOfWork, customer: Customer, touch: Touch, at: datetime) -> Decision:
+    decision = decide(customer, touch, contact_history(uow, customer.id), at, contact_policy(uow), stage=customer.stage)
+    _contact_log(uow, customer.id).record_decision(touch, decision, at)
+    return decision
+
+
+def request_touch(uow: CustomerUnitOfWork, customer_id: str, touch: Touch) -> Decision:
+    """Ask the tenant's stored contact policy whether `touch` may go out now, and record the decision.
 
     Allowed touches count towards the caps of every later decision, in any process: the log is one
     versioned aggregate per customer, so concurrent decisions conflict instead of both passing.
@@ -375,10 +415,7 @@ def request_touch(
     if not isinstance(touch, Touch):
         raise ValidationError("touch", touch, "expected Touch")
     customer = uow.customers.get(customer_id)
-    now = uow.clock.now()
-    decision = decide(customer, touch, contact_history(uow, customer.id), now, policy, stage=customer.stage)
-    _contact_log(uow, customer.id).record_decision(touch, decision, now)
-    return decision
+    return _decide_and_record(uow, customer, touch, uow.clock.now())
 
 
 def note_nps_response(uow: CustomerUnitOfWork, customer_id: str, score: int, at: datetime | None = None) -> None:
@@ -459,30 +496,26 @@ def plan_standard_care(
     return create_care_plan(uow, customer.id, rules, id=id)
 
 
-def run_care_plan(
-    uow: CustomerUnitOfWork, plan_id: str, policy: ContactPolicy = DEFAULT_CONTACT_POLICY
-) -> list[tuple[ScheduledTouch, Decision]]:
+def run_care_plan(uow: CustomerUnitOfWork, plan_id: str) -> list[tuple[ScheduledTouch, Decision]]:
     """Request every touch the plan has due by now through the policy; keep deferred ones for later."""
     plan = uow.care_plans.get(plan_id)
     customer = uow.customers.get(plan.customer_id)
     results = []
     for due in plan.due(customer.timezone, uow.clock.now()):
-        decision = request_touch(uow, customer.id, due.touch, policy)
+        decision = request_touch(uow, customer.id, due.touch)
         if isinstance(decision, Deferred):
             plan.defer(due, decision.until)
         results.append((due, decision))
     return results
 
 
-def run_due_care(
-    uow: CustomerUnitOfWork, policy: ContactPolicy = DEFAULT_CONTACT_POLICY
-) -> list[tuple[str, ScheduledTouch, Decision]]:
+def run_due_care(uow: CustomerUnitOfWork) -> list[tuple[str, ScheduledTouch, Decision]]:
     """The care job: run every plan with a touch due by now (one indexed query finds them)."""
     now = uow.clock.now()
     return [
         (plan.customer_id, due, decision)
         for plan in uow.care_plans.list(next_due=le(now), order_by="next_due")
-        for due, decision in run_care_plan(uow, plan.id, policy)
+        for due, decision in run_care_plan(uow, plan.id)
     ]
 
 

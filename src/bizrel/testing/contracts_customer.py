@@ -19,24 +19,30 @@ from bizrel.adapters.store import Store
 from bizrel.adapters.unit_of_work import StoreUnitOfWork
 from bizrel.core.aggregate import Aggregate
 from bizrel.core.clock import FixedClock
-from bizrel.core.errors import ConcurrencyConflict, NotFound
+from bizrel.core.errors import ConcurrencyConflict, NotFound, ValidationError
 from bizrel.core.ids import TenantId
 from bizrel.core.money import Money
 from bizrel.core.uow import lt
 from bizrel.customer import (
+    CONTACT_POLICY_ID,
+    DEFAULT_CONTACT_POLICY,
     Allowed,
     CareRule,
     Channel,
     Contact,
+    ContactPolicy,
     Customer,
     CustomerCreated,
     Deferred,
     FrequencyCap,
     HealthSignals,
     Lifecycle,
+    QuietHours,
+    StageRule,
     Touch,
     change_stage,
     configure_lifecycle,
+    contact_policy,
     create_care_plan,
     create_customer,
     log_interaction,
@@ -44,10 +50,10 @@ from bizrel.customer import (
     request_touch,
     set_attribute,
     set_consent,
+    set_contact_policy,
     start_subscription,
     submit_referral,
 )
-from bizrel.customer.contact_policy import ContactPolicy
 from bizrel.testing.contracts import AdapterContract, fresh_tenant
 from bizrel.testing.fakes import EventSpy
 from bizrel.testing.strategies import aware_datetimes, ids, texts
@@ -159,6 +165,7 @@ class CustomerStoreContract(AdapterContract):
             set_attribute(uow, "c0", "seats", 12)
             set_attribute(uow, "c0", "fee", Decimal("9.90"))
             change_stage(uow, "c0", "onboarding", reason="signed")
+            set_consent(uow, "c0", "call", "care", granted=True)  # an outbound call goes through the policy
             log_interaction(
                 uow,
                 id="i1",
@@ -237,6 +244,7 @@ class CustomerStoreContract(AdapterContract):
                     summary="asks for a call",
                     next_follow_up=clock.now() + timedelta(days=days),
                 )
+            set_consent(uow, "c0", "visit", "care", granted=True)
             log_interaction(
                 uow,
                 id="done",
@@ -260,19 +268,50 @@ class CustomerStoreContract(AdapterContract):
     def test_two_writers_cannot_both_pass_a_frequency_cap(self, store: Store) -> None:
         tenant = fresh_tenant()
         self._seed(store, tenant, 1)
-        policy = ContactPolicy(caps=(FrequencyCap(max_touches=1, days=7),))
+        with store.unit_of_work(tenant) as uow:
+            set_contact_policy(uow, ContactPolicy(caps=(FrequencyCap(max_touches=1, days=7),)))
+            uow.commit()
         asked = Touch(channel=Channel.EMAIL, purpose="care", source="contract")
         first, second = store.unit_of_work(tenant), store.unit_of_work(tenant)
         with first, second:
-            assert isinstance(request_touch(first, "c0", asked, policy), Allowed)
-            assert isinstance(request_touch(second, "c0", asked, policy), Allowed)
+            assert isinstance(request_touch(first, "c0", asked), Allowed)
+            assert isinstance(request_touch(second, "c0", asked), Allowed)
             first.commit()
             with pytest.raises(ConcurrencyConflict):
                 second.commit()
         with store.unit_of_work(tenant) as uow:  # the retry sees the first touch
-            assert isinstance(request_touch(uow, "c0", asked, policy), Deferred)
+            assert isinstance(request_touch(uow, "c0", asked), Deferred)
             uow.commit()
             assert [a.outcome for a in uow.contact_logs.get("c0").attempts] == ["allowed", "deferred"]
+
+    def test_the_contact_policy_is_stored_once_per_tenant(self, store: Store, clock: FixedClock) -> None:
+        tenant, other = fresh_tenant(), fresh_tenant()
+        strict = ContactPolicy(
+            caps=(FrequencyCap(max_touches=1, days=7, channel=Channel.CALL),),
+            quiet_hours=QuietHours(start=time(19, 30), end=time(7, 15)),
+            detractor_cooldown_days=30,
+            cooldown_exempt_purposes=frozenset({"service", "billing"}),
+            stage_rules=(StageRule(stage="onboarding", sources=frozenset({"cs:"})),),
+        )
+        with store.unit_of_work(tenant) as uow:
+            assert contact_policy(uow) == DEFAULT_CONTACT_POLICY  # never configured: the defaults
+            set_contact_policy(uow, ContactPolicy())
+            uow.commit()
+        clock.advance(hours=1)
+        with store.unit_of_work(tenant) as uow:
+            stored = set_contact_policy(uow, strict)  # replaced in place: one policy per tenant
+            uow.commit()
+        with store.unit_of_work(tenant) as uow:
+            assert contact_policy(uow) == strict
+            assert uow.contact_policies.count() == 1
+            assert uow.contact_policies.get(CONTACT_POLICY_ID).updated_at == stored.updated_at == clock.now()
+        with store.unit_of_work(other) as uow:
+            assert contact_policy(uow) == DEFAULT_CONTACT_POLICY  # another tenant's policy is its own
+            with pytest.raises(ValidationError):
+                set_contact_policy(uow, "no caps")  # type: ignore[arg-type]
+            uow.commit()
+        with store.unit_of_work(other) as uow:
+            assert uow.contact_policies.count() == 0
 
     def test_customers_survive_a_restart(self, store: Store, clock: FixedClock) -> None:
         tenant = fresh_tenant()

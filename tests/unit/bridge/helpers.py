@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bizrel.adapters.store import Store, open_store
-from bizrel.bridge import BridgeConfig, CsmCandidate
+from bizrel.bridge import BRIDGE_CONTACT_POLICY, BridgeConfig, CsmCandidate
 from bizrel.core.clock import FixedClock
 from bizrel.core.money import Money
+from bizrel.customer import set_contact_policy
 from bizrel.sales import Account, create_pipeline, open_opportunity, win_opportunity
 
 URLS = ["memory://", "sqlite://"]
@@ -37,6 +38,7 @@ def make_store(url: str) -> Store:
         create_pipeline(uow, id="nb", name="new business", stages=[("qualify", "0.2"), ("propose", "0.6")])
         create_pipeline(uow, id="renewals", name="renewals", kind="renewal", stages=[("due", "0.5"), ("agreed", "0.9")])
         create_pipeline(uow, id="upsell", name="upsell", kind="upsell", stages=[("pitch", "0.3")])
+        set_contact_policy(uow, BRIDGE_CONTACT_POLICY)  # the tenant's one policy, with the onboarding rule
         uow.commit()
     return store
 

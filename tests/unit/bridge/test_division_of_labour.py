@@ -53,8 +53,8 @@ def test_a_sales_touch_during_onboarding_is_refused_and_recorded_a_cs_touch_is_n
     wire_bridge(store, CONFIG)
     _onboarding_customer(store)
     with store.unit_of_work(TENANT) as uow:
-        by_sales = request_outreach(uow, CONFIG, CID, purpose="news", channel=Channel.EMAIL, by="sales")
-        by_cs = request_outreach(uow, CONFIG, CID, purpose="news", channel=Channel.EMAIL, by="cs")
+        by_sales = request_outreach(uow, CID, purpose="news", channel=Channel.EMAIL, by="sales")
+        by_cs = request_outreach(uow, CID, purpose="news", channel=Channel.EMAIL, by="cs")
         uow.commit()
     assert by_sales.outcome == "refused" and "during onboarding only care:, cs: may contact" in by_sales.detail
     assert by_cs.outcome == "allowed" and by_cs.source == "cs:bridge:news"
@@ -66,7 +66,7 @@ def test_a_sales_touch_during_onboarding_is_refused_and_recorded_a_cs_touch_is_n
         ]
         assert attempts[0].reason.endswith("(asked by sales:bridge:news)")
         change_stage(uow, CID, "active", reason="go-live")
-        after = request_outreach(uow, CONFIG, CID, purpose="news", channel=Channel.EMAIL, by="sales")
+        after = request_outreach(uow, CID, purpose="news", channel=Channel.EMAIL, by="sales")
     assert after.outcome == "allowed"  # onboarding over: sales may talk to the customer again
 
 
@@ -95,7 +95,7 @@ def test_an_unknown_role_is_rejected_before_anything_is_recorded(store: Store) -
     with store.unit_of_work(TENANT) as uow:
         before = uow.contact_logs.find(CID)
         with pytest.raises(ValidationError) as raised:
-            request_outreach(uow, CONFIG, CID, purpose="news", channel=Channel.EMAIL, by="boss")
+            request_outreach(uow, CID, purpose="news", channel=Channel.EMAIL, by="boss")
         assert raised.value.field == "by" and before is None
         uow.commit()
     with store.unit_of_work(TENANT) as uow:

@@ -30,6 +30,7 @@ from bizrel.customer import (
     renew_subscription,
     set_attribute,
     set_consent,
+    set_contact_policy,
     submit_referral,
 )
 from bizrel.customer.loyalty import create_program, enroll
@@ -129,9 +130,10 @@ POLICY = ContactPolicy(
 @example([0, 5, 60 * 24 * 3, 60 * 24 * 8])
 @given(st.lists(st.integers(0, 60 * 24 * 20), min_size=1, max_size=8))
 def test_bridge_outreach_never_exceeds_caps_nor_lands_in_quiet_hours(minutes: list[int]) -> None:
-    config = attrs.evolve(CONFIG, contact_policy=POLICY, term_days=30)
+    config = attrs.evolve(CONFIG, term_days=30)
     store = make_store("memory://")
     with store.unit_of_work(TENANT) as uow:
+        set_contact_policy(uow, POLICY)
         create_customer(
             uow, id="c1", name="Globex Ltd", kind=CustomerKind.ORGANISATION, owner_id="cs-ana",
             timezone="Asia/Shanghai", external_id="acc-1",

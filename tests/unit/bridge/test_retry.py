@@ -34,7 +34,7 @@ def _clock(store: Store) -> FixedClock:
 
 def _retry(store: Store) -> int:
     with store.unit_of_work(TENANT) as uow:
-        asked = retry_deferred_outreach(uow, CONFIG_30)
+        asked = retry_deferred_outreach(uow)
         uow.commit()
     return asked
 

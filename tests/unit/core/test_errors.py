@@ -27,6 +27,7 @@ from bizrel.core.errors import (
     ValidationError,
     safe_repr,
 )
+from bizrel.customer.contact_policy import ContactNotAllowed, Refused, Touch
 from bizrel.customer.loyalty.ledger import InsufficientPoints
 
 # One instance of every class, with the field and value it must report.
@@ -42,6 +43,11 @@ EXAMPLES: dict[type[BizrelError], tuple[BizrelError, str, str]] = {
     PolicyViolation: (PolicyViolation("pool.max_held", "ann", "holds 5 leads"), "pool.max_held", "ann"),
     MissingExtra: (MissingExtra("the PostgreSQL adapter", "postgres"), "the PostgreSQL adapter", "postgres"),
     DemoExists: (DemoExists("demo.db"), "db", "demo.db"),
+    ContactNotAllowed: (
+        ContactNotAllowed("c-1", Touch(channel="call", purpose="care", source="csm"), Refused("no consent")),
+        "contact_policy",
+        "call to customer c-1",
+    ),
 }
 
 

@@ -40,6 +40,7 @@ class TwoWriters(RuleBasedStateMachine):
                 cm.create_customer(uow, id=cid, name=cid, kind="person", owner_id="csm", timezone=ZONE[cid])
                 for channel in ("email", "call"):
                     cm.set_consent(uow, cid, channel, "care", granted=True)
+            cm.set_contact_policy(uow, POLICY)
             uow.commit()
         self.conflicts = 0
         self.races = 0
@@ -61,15 +62,15 @@ class TwoWriters(RuleBasedStateMachine):
         self.races += 1
         first, second = (store.unit_of_work(T) for store in self.stores)
         with first, second:
-            cm.request_touch(first, cid, touch, POLICY)
-            cm.request_touch(second, cid, touch, POLICY)
+            cm.request_touch(first, cid, touch)
+            cm.request_touch(second, cid, touch)
             first.commit()
             try:
                 second.commit()
             except ConcurrencyConflict:
                 self.conflicts += 1
         with self.stores[1].unit_of_work(T) as uow:  # the loser's retry sees the winner's touch
-            cm.request_touch(uow, cid, touch, POLICY)
+            cm.request_touch(uow, cid, touch)
             uow.commit()
 
     @invariant()

@@ -75,7 +75,7 @@ def test_overdue_follow_ups(store: Store, clock: FixedClock) -> None:
                 id=f"i{i}",
                 customer_id=cid,
                 channel="call",
-                direction="outbound",
+                direction="inbound",
                 outcome="follow_up_needed",
                 summary="call back",
                 next_follow_up=clock.now() + timedelta(days=days),
@@ -100,7 +100,7 @@ def test_health_band_changes_are_published(store: Store, clock: FixedClock) -> N
     spy = EventSpy(store.bus, cm.HealthBandChanged)
     with store.unit_of_work(T) as uow:
         cm.log_interaction(
-            uow, customer_id="c0", channel="visit", direction="outbound", outcome="completed", summary="QBR"
+            uow, customer_id="c0", channel="visit", direction="inbound", outcome="completed", summary="QBR"
         )
         score = cm.record_health(uow, "c0", cm.health_signals(uow, "c0", latest_nps=9, usage_trend="0.1"))
         assert score.band is cm.HealthBand.HEALTHY
@@ -123,6 +123,7 @@ def test_care_plan_runs_through_the_contact_policy(store: Store, clock: FixedClo
         caps=(cm.FrequencyCap(max_touches=1, days=7),), quiet_hours=cm.QuietHours(start=time(20), end=time(8))
     )
     with store.unit_of_work(T) as uow:
+        cm.set_contact_policy(uow, policy)
         rules = [
             cm.CareRule(occasion="birthday", anchor=date(1980, 3, 10), local_time=time(21, 0)),  # in quiet hours
             cm.CareRule(occasion="after_onboarding", anchor=date(2026, 3, 1), days_after=10, local_time=time(9)),
@@ -131,7 +132,7 @@ def test_care_plan_runs_through_the_contact_policy(store: Store, clock: FixedClo
         uow.commit()
     clock.set(datetime(2026, 3, 11, 12, tzinfo=UTC))
     with store.unit_of_work(T) as uow:
-        results = cm.run_care_plan(uow, "p1", policy)
+        results = cm.run_care_plan(uow, "p1")
         uow.commit()
     outcomes = [(p.occasion.value, d.outcome) for p, d in results]
     assert outcomes == [("birthday", "allowed"), ("after_onboarding", "deferred")]
@@ -139,10 +140,10 @@ def test_care_plan_runs_through_the_contact_policy(store: Store, clock: FixedClo
     assert isinstance(deferred, cm.Deferred)
     clock.set(deferred.until - timedelta(seconds=1))
     with store.unit_of_work(T) as uow:
-        assert cm.run_due_care(uow, policy) == []  # the care job finds nothing due yet
+        assert cm.run_due_care(uow) == []  # the care job finds nothing due yet
     clock.set(deferred.until)
     with store.unit_of_work(T) as uow:
-        assert [(c, p.occasion.value, d.outcome) for c, p, d in cm.run_due_care(uow, policy)] == [
+        assert [(c, p.occasion.value, d.outcome) for c, p, d in cm.run_due_care(uow)] == [
             ("c0", "after_onboarding", "allowed")
         ]
         assert uow.care_plans.get("p1").pending == []
