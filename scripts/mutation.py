@@ -27,7 +27,7 @@ THRESHOLD = 0.85
 
 # module -> (the file mutated, the tests that cover it)
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "money": ("src/bizrel/core/money.py", ("tests/unit/core/test_money.py",)),
+    "money": ("src/bizrel/core/money.py", ("tests/unit/core/test_money.py", "tests/unit/core/test_money_worked.py")),
     "loyalty": (
         "src/bizrel/customer/loyalty/ledger.py",
         ("tests/unit/loyalty",),
