@@ -42,7 +42,10 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
             "tests/unit/sales/test_clawbacks.py",
         ),
     ),
-    "targets": ("src/bizrel/sales/targets.py", ("tests/unit/sales/test_targets.py",)),
+    "targets": (
+        "src/bizrel/sales/targets.py",
+        ("tests/unit/sales/test_targets.py", "tests/unit/sales/test_target_refusals.py"),
+    ),
     "receivables": ("src/bizrel/sales/collections.py", ("tests/unit/sales/test_collections.py",)),
 }
 
