@@ -46,7 +46,10 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         "src/bizrel/sales/targets.py",
         ("tests/unit/sales/test_targets.py", "tests/unit/sales/test_target_refusals.py"),
     ),
-    "receivables": ("src/bizrel/sales/collections.py", ("tests/unit/sales/test_collections.py",)),
+    "receivables": (
+        "src/bizrel/sales/collections.py",
+        ("tests/unit/sales/test_collections.py", "tests/unit/sales/test_collection_refusals.py"),
+    ),
 }
 
 
