@@ -301,6 +301,11 @@ def test_empty_inputs_give_an_empty_mapping(store: Store) -> None:
     assert collections_received(store, PERIOD, tenant_id=new_tenant(), splits={"x": {"a": 1}}) == {}
 
 
+@pytest.mark.rule(
+    "Several currencies among the records that count are refused with `CurrencyMismatch` (field `amount`) "
+    "on every path; a bad share (negative, or all of a deal's shares zero) gets the reference's "
+    "ValidationError, and only on a deal that counts."
+)
 def test_mixed_currencies_are_refused_on_every_path(store: Store) -> None:
     at = datetime(2026, 2, 1, tzinfo=UTC)
     rows = [
@@ -355,6 +360,28 @@ def test_bad_shares_get_the_reference_errors_only_on_deals_that_count(store: Sto
     assert err.value.field == "share"
 
 
+@pytest.mark.rule(
+    "SQLite computes in 64-bit integers: a deal's shares are reduced to the smallest integers in the same "
+    "proportions, and shares finer than that allows are refused with a ValidationError naming the deal."
+)
+def test_shares_too_fine_for_64_bit_weights_are_refused_on_sqlite_naming_the_deal(store: Store) -> None:
+    at = datetime(2026, 2, 1, tzinfo=UTC)
+    rows = [{"id": "a", "status": "won", "closed_at": at, "amount": Money("1.00", "USD"), "owner_id": "x"}]
+    tenant_id = stored_deals(store, rows)
+    fine = {"r0": Decimal(1), "r1": Decimal("0.000000000001")}  # weights 10**12 and 1: their product overflows
+    coarse = {"r0": Decimal("0.5"), "r1": Decimal("0.25")}  # weights 2 and 1
+    expected = reference.bookings(with_splits(rows, {"a": coarse}, "id"), PERIOD)
+    assert bookings(store, PERIOD, tenant_id=tenant_id, splits={"a": coarse}) == expected
+    if store.backend.dialect_name != "sqlite":  # type: ignore[attr-defined]
+        assert bookings(store, PERIOD, tenant_id=tenant_id, splits={"a": fine}) == reference.bookings(
+            with_splits(rows, {"a": fine}, "id"), PERIOD
+        )
+        return
+    with pytest.raises(ValidationError) as err:
+        bookings(store, PERIOD, tenant_id=tenant_id, splits={"a": fine})
+    assert err.value.field == "splits[a]" and "too fine" in err.value.reason
+
+
 def test_overlapping_memberships_credit_the_earlier_one_as_team_of_does(store: Store) -> None:
     org = SalesOrganisation.create(tenant_id=tenant("t"), id="org", name="Org", root_team="root", root_name="Root")
     org.add_team("east", "East", "root")
@@ -371,6 +398,11 @@ def test_overlapping_memberships_credit_the_earlier_one_as_team_of_does(store: S
     assert bookings(store, PERIOD, tenant_id=stored_deals(store, rows), credit=org) == expected
 
 
+@pytest.mark.rule(
+    "Team credit follows the team a rep was in on the day: pass `credit=org.team_of` (or the "
+    "`SalesOrganisation`); its membership history becomes a relation, and any other callable is refused "
+    "off the records path with a ValidationError naming `credit`, since it cannot run in SQL."
+)
 def test_other_credit_callables_are_refused_off_the_reference_path(store: Store) -> None:
     rows = [
         {

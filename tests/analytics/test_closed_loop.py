@@ -269,6 +269,7 @@ def test_the_store_clock_is_the_default_as_of(store: Store) -> None:
     assert expected.line("ann").retained == 0
 
 
+@pytest.mark.rule("All amounts and terms must be in one currency (`CurrencyMismatch` otherwise, on every path).")
 def test_mixed_currencies_are_refused_on_every_path(store: Store, tmp_path: Path) -> None:
     base = {
         "account": "Globex", "rep": "ann", "source": "web", "pipeline": "nb", "amount": Money(100, "EUR"),

@@ -231,6 +231,10 @@ USD = RateTable("USD", {"EUR": Decimal("1.1")})
         (_deal(amount=Money("1.00", "GBP"), status=OpportunityStatus.WON, closed_at=T0), "rates", "GBP"),
     ],
 )
+@pytest.mark.rule(
+    "Deals in several currencies are converted through the `RateTable`; a currency without a rate, a deal "
+    "of a pipeline or stage not given, are refused with the reference's `ValidationError` on every path."
+)
 def test_every_path_refuses_what_the_reference_refuses(bad: Opportunity, field: str, value: str, store: Store) -> None:
     """A deal of an unknown pipeline or stage, or in a currency without a rate."""
     good = _deal(id="0", amount=Money("5.00", "EUR"))
@@ -321,6 +325,11 @@ def test_progress_and_rows(store: Store) -> None:
     assert list(table["owner_id"]) == ["bo", "rep"] and list(table["weighted"]) == [Decimal("5.00")] * 2
 
 
+@pytest.mark.rule(
+    "The engine and SQLite keep converted and weighted amounts in 64-bit minor units (up to about 9.2 x "
+    "10**16 dollars): a larger one is refused with a `ValidationError` naming `amount`, never rounded, "
+    "while PostgreSQL's NUMERIC computes it exactly."
+)
 def test_amounts_beyond_64_bits_are_exact_on_postgresql_and_refused_elsewhere(store: Store) -> None:
     """SQLite and the engine compute in 64-bit integers: a converted amount beyond them is refused,
     never rounded; PostgreSQL's NUMERIC gives the reference's value."""

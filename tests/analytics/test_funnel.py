@@ -233,6 +233,10 @@ def test_ties_without_seq_follow_stage_order() -> None:
     assert funnel_report(pipeline, opportunities, shuffled) == reference(pipeline, rows)
 
 
+@pytest.mark.rule("Timestamps must be timezone-aware.")
+@pytest.mark.rule(
+    "Stage order comes from the `Pipeline`; a stage it does not have is refused, as are several currencies."
+)
 def test_bad_inputs_get_the_reference_errors(store: Store) -> None:
     pipeline = make_pipeline(2)
     row = {

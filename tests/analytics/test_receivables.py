@@ -239,6 +239,10 @@ def contract_with_a_late_instalment(i: int, cur: str) -> Contract:
     return c
 
 
+@pytest.mark.rule(
+    "Float amounts are refused unless `allow_float_amounts=True`; contracts in several currencies are "
+    "refused with the reference's `CurrencyMismatch` on every path."
+)
 def test_several_currencies_are_refused_with_the_same_error_on_every_path(store: Store, tmp_path: Path) -> None:
     items = [contract_with_a_late_instalment(0, "EUR"), contract_with_a_late_instalment(1, "USD")]
     q1 = Period.containing(DAY0, "quarter")
@@ -304,6 +308,10 @@ def test_bad_columnar_input_gets_errors_naming_the_field(store: Store) -> None:
     assert err.value.field == "method"
 
 
+@pytest.mark.rule(
+    "Float amounts are refused unless `allow_float_amounts=True`; contracts in several currencies are "
+    "refused with the reference's `CurrencyMismatch` on every path."
+)
 def test_decimal_float_and_void_columns_read_as_the_reference() -> None:
     c = contract_with_a_late_instalment(0, "USD")
     c.void_instalment(2, datetime(2026, 1, 20, tzinfo=UTC), "dropped")
@@ -313,6 +321,9 @@ def test_decimal_float_and_void_columns_read_as_the_reference() -> None:
     floats = t["applications"].drop(columns="amount_minor").assign(amount=[40.0])
     day = date(2026, 3, 1)
     expected = reference_aging([c], day)
+    with pytest.raises(ValidationError) as err:
+        aging(t["contracts"], day, instalments=ins, applications=floats)  # floats are not exact money
+    assert err.value.field == "amount"
     assert aging(t["contracts"], day, instalments=ins, applications=floats, allow_float_amounts=True) == expected
     assert aging(t["contracts"], day, instalments=ins, applications=t["applications"]) == expected
 

@@ -68,6 +68,11 @@ def test_decimal_amount_columns_are_exact_and_extra_digits_refused() -> None:
     assert err.value.field == "amount"
 
 
+@pytest.mark.rule(
+    "A float amount column is refused, because binary floats are not exact money, unless you pass "
+    "`allow_float_amounts=True` to round half-even to the currency's minor unit."
+)
+@pytest.mark.rule("Money stays in integer minor units end to end; a float amount column is refused.")
 def test_float_amounts_are_refused_unless_rounding_is_asked_for() -> None:
     df = frame([{"customer_id": "a", "occurred_at": AS_OF, "amount": Money("0.29", "USD")}])
     df = df.drop(columns="amount_minor").assign(amount=[0.29])

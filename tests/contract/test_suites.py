@@ -44,6 +44,17 @@ def test_all_contracts_lists_every_shipped_suite() -> None:
         (test_postgres, ("Postgres", "PostgresWithRowLevelSecurity")),
     ],
 )
+@pytest.mark.rule(
+    "**Backends** differ only in their transaction: `adapters.memory` (an overlay applied atomically "
+    "under a lock, versions re-checked), `adapters.sqlite` (stdlib sqlite3, WAL, foreign keys on, `BEGIN "
+    "IMMEDIATE` on the first write, a 30 s busy timeout, a connection per unit of work) and the SQL they "
+    "share in `adapters.sql` (parameterized statements only; table and column names come from "
+    "declarations, never from callers)."
+)
+@pytest.mark.rule(
+    "The PostgreSQL adapter runs the same unit of work, the same migrations and the same contract suite "
+    "as the memory and SQLite adapters, so domain code never knows which one it talks to."
+)
 def test_each_adapter_runner_runs_every_suite(runner: object, labels: tuple[str, ...]) -> None:
     for label in labels:
         for suite in ALL_CONTRACTS:

@@ -63,9 +63,17 @@ def paragraphs(markdown: str) -> Iterator[str]:
         yield _space(" ".join(current))
 
 
+def _split(paragraph: str) -> Iterator[str]:
+    spans = _CODE_SPAN.findall(paragraph)
+    hidden = _CODE_SPAN.sub("`\0`", paragraph)  # a code span never ends a sentence (`ALTER TABLE ... ROW`)
+    for sentence in _SENTENCE_END.split(hidden):
+        parts = sentence.split("`\0`")
+        yield parts[0] + "".join(spans.pop(0) + rest for rest in parts[1:])
+
+
 def sentences(markdown: str) -> Iterator[str]:
     for paragraph in paragraphs(markdown):
-        yield from (s for s in _SENTENCE_END.split(paragraph) if s)
+        yield from (s for s in _split(paragraph) if s)
 
 
 def normative_sentences(markdown: str) -> list[str]:
@@ -112,42 +120,19 @@ def _quotes() -> list[str]:
 
 # TEMPORARY, shrinking to nothing: the start of each sentence found uncovered when the check landed.
 NOT_YET_COVERED = (
-    "docs/analytics.md: A float amount column is refused, because binary floats are not exact m",
-    "docs/analytics.md: Timestamps must be timezone-aware.",
-    "docs/analytics.md: Stage order comes from the `Pipeline`; a stage it does not have is refu",
-    "docs/analytics.md: Deals in several currencies are converted through the `RateTable`; a cu",
-    "docs/analytics.md: The engine and SQLite keep converted and weighted amounts in 64-bit min",
-    "docs/analytics.md: Team credit follows the team a rep was in on the day: pass `credit=org.",
-    "docs/analytics.md: Several currencies among the records that count are refused with `Curre",
-    "docs/analytics.md: SQLite computes in 64-bit integers: a deal's shares are reduced to the ",
-    "docs/analytics.md: Float amounts are refused unless `allow_float_amounts=True`; contracts ",
-    "docs/analytics.md: All amounts and terms must be in one currency (`CurrencyMismatch` other",
-    "docs/architecture.md: bizrel keeps the shape set out in the design notes: a shared kernel,",
-    "docs/architecture.md: an **independence** contract: `bizrel.customer` and `bizrel.sales` n",
-    "docs/architecture.md: The amount is always a whole number of minor units; anything that co",
-    "docs/architecture.md: All Decimal operations run in an exact context, never the global one",
-    "docs/architecture.md: `allocate` and `split` work in integer minor units by largest remain",
-    "docs/architecture.md: Floats are refused.",
-    "docs/architecture.md: Services take a unit of work and never commit; the caller decides th",
-    "docs/architecture.md: **Backends** differ only in their transaction: `adapters.memory` (an",
-    "docs/architecture.md: Handlers must be idempotent: after a crash between commit and dispat",
-    "docs/architecture.md: Money stays in integer minor units end to end; a float amount column",
     "docs/bridge.md: The sales owner is never picked; a configuration whose only candidate is t",
     "docs/bridge.md: The renewal call goes through the customer's contact policy first: the dec",
     "docs/bridge.md: A refused touch is recorded in the customer's contact log with the rule as",
     "docs/cli.md: A value bizrel refuses (any `BizrelError`) is printed as the error says it: f",
     "docs/customer-analytics.md: Bad input is refused with a `ValidationError` that names the f",
     "docs/customer-analytics.md: Equal values always share a score, scores never drop as the va",
-    "docs/customer.md: Services take a unit of work and never commit, so the caller decides wha",
     "docs/customer.md: The type of each key is fixed tenant-wide the first time it is used, so ",
-    "docs/customer.md: Floats are refused, as everywhere in bizrel.",
     "docs/customer.md: Replacing it is refused while customers still sit in a stage the new tab",
     "docs/customer.md: An interaction dated after the clock's now, or given a naive datetime, i",
     "docs/customer.md: Its answer is `Allowed(reason)`, `Deferred(until, reason)` or `Refused(r",
     "docs/customer.md: **Consent.** The latest grant or withdrawal for the touch's channel and ",
     "docs/customer.md: Otherwise the touch is refused, and the reason says whether consent was ",
     "docs/errors.md: bizrel refuses bad input with one family of exceptions, so that an applica",
-    "docs/getting-started.md: Amounts are strings; a float is refused with the same `Validation",
     "docs/loyalty.md: `bizrel.customer.loyalty` runs points programs on an append-only ledger t",
     "docs/loyalty.md: Points are whole numbers held in **lots**; every change is a new **entry*",
     "docs/loyalty.md: A `LoyaltyProgram` declares every rule explicitly: the earn rate and its ",
@@ -161,15 +146,7 @@ NOT_YET_COVERED = (
     "docs/performance.md: Overlapping or gapped brackets are refused, naming the bracket.",
     "docs/performance.md: A won deal becomes a contract with a payment plan: amounts allocated ",
     "docs/performance.md: The status of an instalment (pending, partly paid, paid, overdue, voi",
-    "docs/postgres.md: The PostgreSQL adapter runs the same unit of work, the same migrations a",
-    "docs/postgres.md: Importing `bizrel` or `bizrel.adapters` never imports psycopg.",
-    "docs/postgres.md: Opening applies the migrations in `bizrel.adapters.registry` that `schem",
-    "docs/postgres.md: Handlers must be idempotent.",
-    "docs/postgres.md: A database that enforces row-level security refuses to be opened without",
-    "docs/sales.md: It never imports `bizrel.customer`: the party a rep sells to is a sales-sid",
     "docs/sales.md: Refused input raises a specific error (`ValidationError`, `PolicyViolation`",
-    "docs/scaling.md: A future table without `tenant_id` must be a reference table, and the ten",
-    "docs/scaling.md: Row-level security policies must exist on the shards as well as on the co",
     "docs/security.md: Figures are computed over `visible(...)` (for opportunities: `bizrel.sal",
     "docs/security.md: Every cell beginning with `=`, `+`, `-`, `@`, tab or carriage return is ",
     "docs/security.md: The exit code is 1 when anything was refused.",

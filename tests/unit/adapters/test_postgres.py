@@ -183,6 +183,11 @@ def test_concurrent_dispatchers_claim_disjoint_events(pg_url: str, tenant_id: st
         assert again[0].attempts == 1
 
 
+@pytest.mark.rule(
+    "Opening applies the migrations in `bizrel.adapters.registry` that `schema_version` does not list "
+    "yet, in one transaction that holds a transaction-level advisory lock, so processes that start "
+    "together never race to create the schema."
+)
 def test_concurrent_openers_migrate_once(pg_new_database: Callable[[], str]) -> None:
     url = pg_new_database()
     errors: list[BaseException] = []

@@ -37,6 +37,10 @@ def tables_of(conn: psycopg.Connection) -> set[str]:  # type: ignore[type-arg]
     return {r[0] for r in rows}
 
 
+@pytest.mark.rule(
+    "A future table without `tenant_id` must be a reference table, and the tenancy test's "
+    "`NOT_TENANT_TABLES` is where that decision is recorded."
+)
 def test_every_key_and_unique_index_starts_with_tenant_id(pg_url: str) -> None:
     with psycopg.connect(pg_url) as conn:
         tables = tables_of(conn)
@@ -71,6 +75,10 @@ def seed(store: Store, tenant_id: str) -> None:
         uow.commit()
 
 
+@pytest.mark.rule(
+    "A database that enforces row-level security refuses to be opened without the mode (a "
+    "`ValidationError` says so), instead of silently showing nothing."
+)
 def test_row_level_security_is_enforced_on_every_table(rls_owner_url: str) -> None:
     owner_url = rls_owner_url
     with psycopg.connect(owner_url) as conn:

@@ -79,6 +79,10 @@ class Crash(Exception):
     pass
 
 
+@pytest.mark.rule(
+    "Handlers must be idempotent: after a crash between commit and dispatch, `store.dispatch_pending()` delivers again."
+)
+@pytest.mark.rule("Handlers must be idempotent.")
 @pytest.mark.parametrize("url", URLS)
 def test_crash_between_commit_and_dispatch_loses_nothing_and_duplicates_nothing(url: str) -> None:
     expected = None

@@ -27,6 +27,9 @@ def test_construction_forms() -> None:
     assert Money("1.234", "KWD").currency.minor_units == 3
 
 
+@pytest.mark.rule("Amounts are strings; a float is refused with the same `ValidationError`.")
+@pytest.mark.rule("Floats are refused.")
+@pytest.mark.rule("Floats are refused, as everywhere in bizrel.")
 @pytest.mark.parametrize("bad", [0.1, 1.0, float("nan"), True])
 def test_floats_and_bools_are_refused_everywhere(bad: object) -> None:
     with pytest.raises(ValidationError) as err:
@@ -88,6 +91,10 @@ def test_worked_allocations() -> None:
         Money("1.00", "USD").allocate([])
 
 
+@pytest.mark.rule(
+    "`allocate` and `split` work in integer minor units by largest remainder (ties to the lowest index), "
+    "so the parts always add up."
+)
 @given(money(), ratios)
 def test_allocate_sums_exactly_within_one_unit_of_exact_share(m: Money, rs: list[int]) -> None:
     parts = m.allocate(rs)
@@ -132,6 +139,11 @@ def test_minor_unit_round_trip_for_every_currency(code: str) -> None:
     assert Money.from_minor(one.to_minor(), code) == one
 
 
+@pytest.mark.rule("All Decimal operations run in an exact context, never the global one.")
+@pytest.mark.rule(
+    "The amount is always a whole number of minor units; anything that could create a fraction "
+    "(`multiply`, `Money.of`) takes an explicit rounding mode."
+)
 def test_rounding_is_explicit_symmetric_and_ignores_the_global_context() -> None:
     with localcontext() as ctx:
         ctx.rounding = ROUND_DOWN
