@@ -22,6 +22,8 @@ from bizrel.sales import (
     check_brackets,
     clawback_amount,
     commission_statement,
+    credits_from_bookings,
+    credits_from_payments,
 )
 
 Q1 = Period.quarter(2026, 1)
@@ -209,3 +211,51 @@ def test_a_statement_renders_its_lines_rows_and_shares() -> None:
     assert untargeted.id == "p:ana:2026-Q1" and untargeted.attainment is None
     assert "no target" in str(untargeted)
     assert commission_statement(FLAT, "ana", Q1, []).paid_by_deal() == {}
+
+
+def test_a_statement_prints_every_column() -> None:
+    capped = plan(rate="0.10", cap=usd("5.00"))
+    credits = [Credit("a", date(2026, 1, 3), usd("40.00")), Credit("b", date(2026, 1, 4), usd("20.00"))]
+    statement = commission_statement(capped, "ana", Q1, credits, target=usd("100.00"))
+    assert str(statement).splitlines() == [
+        "Commission statement ana 2026-Q1 (p): credited 60.00 USD, target 100.00 USD, attainment 60.0%",
+        "line        deal  date        base       rate  bracket       amount",
+        "----------  ----  ----------  ---------  ----  ------------  ---------",
+        "commission  a     2026-01-03  40.00 USD  10%   0%-...        4.00 USD",
+        "commission  b     2026-01-04  20.00 USD  10%   0%-...        2.00 USD",
+        "cap                           6.00 USD         cap 5.00 USD  -1.00 USD",
+        "total                                                        5.00 USD",
+    ]
+    html = statement._repr_html_()
+    assert "Commission statement ana 2026-Q1 (p)" in html and "cap 5.00 USD" in html and "-1.00 USD" in html
+
+
+def test_credits_come_from_won_deals_and_payments_in_the_period() -> None:
+    def booked(id: str, when: object, status: str = "won", **extra: object) -> dict[str, object]:
+        return {"id": id, "status": status, "closed_at": when, "amount": usd("30.00"), "owner_id": "ana"} | extra
+
+    deals = [
+        booked("late", datetime(2026, 3, 31, 23, tzinfo=UTC), product="x"),
+        booked("early", date(2026, 1, 1)),
+        booked("open", None),
+        booked("lost", datetime(2026, 2, 1, tzinfo=UTC), "lost"),
+        booked("q2", datetime(2026, 4, 1, tzinfo=UTC)),
+        booked("bo's", datetime(2026, 2, 1, tzinfo=UTC), owner_id="bo"),
+        booked("shared", datetime(2026, 2, 1, tzinfo=UTC), splits={"bo": 2, "ana": 1}),
+    ]
+    assert credits_from_bookings("ana", deals, Q1) == [
+        Credit("early", date(2026, 1, 1), usd("30.00")),
+        Credit("shared", date(2026, 2, 1), usd("10.00")),
+        Credit("late", date(2026, 3, 31), usd("30.00"), "x"),
+    ]
+    payments = [
+        {"deal_id": "d2", "received_at": datetime(2026, 2, 2, tzinfo=UTC), "amount": usd("5.00"), "owner_id": "ana"},
+        {"deal_id": "d1", "received_at": datetime(2026, 2, 2, tzinfo=UTC), "amount": usd("7.00"), "owner_id": "ana",
+         "status": "pending"},
+        {"deal_id": "d0", "received_at": datetime(2026, 4, 2, tzinfo=UTC), "amount": usd("9.00"), "owner_id": "ana"},
+    ]  # fmt: skip
+    assert credits_from_payments("ana", payments, Q1) == [  # any status: cash is cash
+        Credit("d1", date(2026, 2, 2), usd("7.00")),
+        Credit("d2", date(2026, 2, 2), usd("5.00")),
+    ]
+    assert credits_from_payments("bo", payments, Q1) == []
