@@ -195,6 +195,10 @@ def test_export_from_a_store_that_starts_empty_is_refused(db: str, tmp_path: Pat
     assert_one_line(done.stderr)
 
 
+@pytest.mark.rule(
+    "A value bizrel refuses (any `BizrelError`) is printed as the error says it: field, value and reason, "
+    "as in `--as=boss:max: expected ROLE:USER_ID with ROLE one of [...]`."
+)
 def test_a_refused_value_is_one_line_naming_it(crm: Path) -> None:
     done = bizrel("export", "customers", "--db", str(crm), "--tenant", TENANT, "--as", "boss:max")
     assert done.returncode == ExitCode.REFUSED

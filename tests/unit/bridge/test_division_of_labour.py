@@ -49,6 +49,9 @@ def _onboarding_customer(store: Store) -> None:
         assert uow.customers.get(CID).stage == "onboarding"
 
 
+@pytest.mark.rule(
+    "A refused touch is recorded in the customer's contact log with the rule as its reason, like any other decision."
+)
 def test_a_sales_touch_during_onboarding_is_refused_and_recorded_a_cs_touch_is_not(store: Store) -> None:
     wire_bridge(store, CONFIG)
     _onboarding_customer(store)

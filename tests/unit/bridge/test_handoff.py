@@ -53,6 +53,10 @@ def test_several_deals_of_one_account_go_into_one_customer(store: Store) -> None
         assert handoffs[1].csm_rule == "existing customer-success owner kept"
 
 
+@pytest.mark.rule(
+    "The renewal call goes through the customer's contact policy first: the decision (allowed, deferred, "
+    "refused) is recorded on the handoff; nothing is sent around the policy."
+)
 def test_renewal_opens_n_days_before_contract_end_once(store: Store) -> None:
     wire_bridge(store, CONFIG)
     won_deal(store, "o1", account_id="acc-1")
@@ -88,6 +92,10 @@ def test_existing_customer_owned_by_the_sales_owner_is_reassigned_by_rule(store:
         assert uow.customers.get("c1").owner_id == "cs-ben" and "reassigned" in h.notes[0]
 
 
+@pytest.mark.rule(
+    "The sales owner is never picked; a configuration whose only candidate is the sales owner raises "
+    "`PolicyViolation` before anything is staged (unless `allow_sales_as_csm`)."
+)
 def test_the_sales_owner_is_never_made_the_csm(store: Store) -> None:
     only_rep = BridgeConfig(
         csm_candidates=(CsmCandidate(id="rep-1", capacity=9),),

@@ -136,6 +136,11 @@ def test_an_opportunity_as_json_has_exact_money() -> None:
     assert body["expected_close"] == "2026-06-30"
 
 
+@pytest.mark.rule(
+    "`from_dict` refuses what it cannot rebuild with a `ValidationError` whose `field` names the "
+    'innermost field at fault (`"amount"`, `"expected_close"`), whose `value` is what was sent and whose '
+    '`reason` says why; a missing field has the reason `"missing"`.'
+)
 def test_bad_input_names_the_innermost_field() -> None:
     body = _opportunity().to_dict()
     body["amount"] = {"amount": 12000.0, "currency": "USD"}
@@ -146,7 +151,7 @@ def test_bad_input_names_the_innermost_field() -> None:
     body["expected_close"] = "June"
     with pytest.raises(ValidationError) as caught:
         Opportunity.from_dict(body)
-    assert caught.value.field == "expected_close"
+    assert (caught.value.field, caught.value.value) == ("expected_close", "June")  # the value as sent
     del body["owner_id"]
     with pytest.raises(ValidationError) as caught:
         Opportunity.from_dict(body)

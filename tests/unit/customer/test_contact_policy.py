@@ -162,6 +162,12 @@ BERLIN = "Europe/Berlin"
 NOON = datetime(2026, 6, 10, 10, tzinfo=UTC)  # 12:00 in Berlin
 
 
+@pytest.mark.rule(
+    "**Consent.** The latest grant or withdrawal for the touch's channel and purpose, as of now, must be a grant."
+)
+@pytest.mark.rule(
+    "Otherwise the touch is refused, and the reason says whether consent was never given or was withdrawn (and when)."
+)
 def test_no_consent_and_withdrawn_consent_are_refused_with_reason() -> None:
     customer = make_customer(BERLIN, NOON - timedelta(days=3), channels=(Channel.EMAIL,))
     refused = decide(customer, touch(Channel.CALL), ContactHistory(), NOON)
@@ -272,3 +278,30 @@ def test_localize_keeps_existing_wall_times_and_moves_skipped_ones_forward(wall:
     else:  # skipped by a spring-forward: moved forward by the gap, never backwards
         assert local > wall
         assert local - wall <= timedelta(hours=1)
+
+
+@pytest.mark.rule(
+    "Its answer is `Allowed(reason)`, `Deferred(until, reason)` or `Refused(reason)`, and it always carries a reason."
+)
+@given(
+    minutes=st.lists(st.integers(0, 14 * 24 * 60), min_size=1, max_size=10),
+    channels=st.lists(st.sampled_from(CHANNELS), max_size=3, unique=True),
+    cooldown=st.integers(0, 3),
+)
+def test_every_decision_is_one_of_three_answers_and_carries_a_reason(
+    minutes: list[int], channels: list[Channel], cooldown: int
+) -> None:
+    customer = make_customer(BERLIN, NOON - timedelta(days=1), channels=tuple(channels))
+    policy = ContactPolicy(
+        caps=(FrequencyCap(max_touches=1, days=2),),
+        quiet_hours=QuietHours(start=time(20), end=time(8)),
+        detractor_cooldown_days=cooldown,
+    )
+    log = ContactLog.start(tenant_id=T, customer_id="c1")
+    log.note_detractor(NOON)
+    for m in sorted(minutes):
+        now = NOON + timedelta(minutes=m)
+        decision = decide(customer, touch(Channel.EMAIL), log.history(), now, policy)
+        assert isinstance(decision, Allowed | Deferred | Refused)
+        assert isinstance(decision.reason, str) and decision.reason.strip()
+        log.record_decision(touch(Channel.EMAIL), decision, now)

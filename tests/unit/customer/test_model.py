@@ -152,6 +152,10 @@ def test_contacts_are_validated_values() -> None:
     assert phone.value.field == "phone"
 
 
+@pytest.mark.rule(
+    "The type of each key is fixed tenant-wide the first time it is used, so a report never meets a "
+    "column with mixed types."
+)
 def test_attribute_types_are_fixed_per_key() -> None:
     settings = CustomerSettings(tenant_id=T, id="customer-settings")
     customer = new_customer()

@@ -189,6 +189,10 @@ def test_both_conventions_agree_with_pandas(txns: list[object]) -> None:
         assert len(classic) == 0
 
 
+@pytest.mark.rule(
+    "Equal values always share a score, scores never drop as the value improves, and neither input order "
+    "nor customer ids matter."
+)
 @settings(max_examples=150, deadline=None)
 @given(values=st.dictionaries(st.text(min_size=1, max_size=4), st.integers(-50, 50), min_size=1, max_size=40))
 def test_scores_stay_in_range_and_are_monotonic(values: dict[str, int]) -> None:
@@ -203,6 +207,10 @@ def test_scores_stay_in_range_and_are_monotonic(values: dict[str, int]) -> None:
                 assert up[a] <= up[b] and down[a] >= down[b]
     if len(set(values.values())) == len(values) and len(values) >= 5:
         assert set(up.values()) == {1, 2, 3, 4, 5}  # distinct values fill every quintile
+    reordered = dict(reversed(values.items()))  # neither input order nor ids matter
+    assert quantile_scores(reordered) == up
+    renamed = quantile_scores({"id-" + k: v for k, v in values.items()})
+    assert {k: renamed["id-" + k] for k in values} == up
 
 
 @settings(max_examples=50, deadline=None)
@@ -278,6 +286,10 @@ def test_mixed_currencies_are_refused() -> None:
     assert info.value.field == "amount" and info.value.value == "EUR"
 
 
+@pytest.mark.rule(
+    "Bad input is refused with a `ValidationError` that names the field and the value: scores out of "
+    "range, naive datetimes, purchases dated after `as_of`, amounts that are not `Money`."
+)
 @pytest.mark.parametrize("position", [0, 1])
 def test_naive_datetimes_are_refused(position: int) -> None:
     naive = datetime(2026, 6, 1, 12)
@@ -291,6 +303,10 @@ def test_naive_datetimes_are_refused(position: int) -> None:
     assert info.value.field == "as_of"
 
 
+@pytest.mark.rule(
+    "Bad input is refused with a `ValidationError` that names the field and the value: scores out of "
+    "range, naive datetimes, purchases dated after `as_of`, amounts that are not `Money`."
+)
 @pytest.mark.parametrize("convention", ["classic", "lifetimes"])
 def test_purchases_after_as_of_are_refused(convention: str) -> None:
     late = AS_OF + timedelta(microseconds=1)

@@ -203,6 +203,7 @@ def test_plan_standard_care_uses_what_is_known(store: Store, clock: FixedClock) 
     assert all(t.at.astimezone(ZoneInfo("America/New_York")).time() == time(10) for t in touches)
 
 
+@pytest.mark.rule("Replacing it is refused while customers still sit in a stage the new table drops.")
 def test_custom_lifecycle_and_its_guard(store: Store) -> None:
     seed(store, 2)
     simple = cm.Lifecycle.from_table({"prospect": ["customer"], "customer": ["lost"], "lost": []}, initial="prospect")
@@ -369,6 +370,9 @@ BAD_INPUT: list[tuple[str, Callable[[cm.CustomerUnitOfWork], object], type[Bizre
 ]
 
 
+@pytest.mark.rule(
+    "An interaction dated after the clock's now, or given a naive datetime, is refused before anything is staged."
+)
 @pytest.mark.parametrize(("case", "call", "error"), BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
 def test_bad_input_is_refused_and_nothing_is_persisted(
     store: Store, case: str, call: Callable[[cm.CustomerUnitOfWork], object], error: type[BizrelError]

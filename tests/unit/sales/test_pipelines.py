@@ -137,6 +137,10 @@ def _open(uow: sales.SalesUnitOfWork, **overrides: object) -> None:
     sales.open_opportunity(uow, **(fields | overrides))  # type: ignore[arg-type]
 
 
+@pytest.mark.rule(
+    "Refused input raises a specific error (`ValidationError`, `PolicyViolation`, `NotFound`, ...) before "
+    "anything is staged."
+)
 def test_bad_input_is_refused_and_nothing_is_persisted(store: Store, clock: FixedClock) -> None:
     _setup(store)
     with store.unit_of_work("t") as uow:
