@@ -13,6 +13,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -39,6 +40,23 @@ TIERS = (("basic", 0, 1, 1), ("silver", 100, 1, 1), ("gold", 250, 3, 2))  # name
 
 def _midnight_after(day: Any) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+
+
+pytestmark = [
+    pytest.mark.rule(
+        "`bizrel.customer.loyalty` runs points programs on an append-only ledger that never loses or invents a point."
+    ),
+    pytest.mark.rule(
+        "Points are whole numbers held in **lots**; every change is a new **entry** (earn, redeem, "
+        "expire, adjust, reverse), never an edit; every operation carries an **idempotency key**."
+    ),
+    pytest.mark.rule(
+        "Invariants after every operation (`assert_invariants`): the balance equals what remains in the "
+        "lots (minus an allowed overdraft); every lot stays within 0 and what it was issued; no negative "
+        "balance without an overdraft policy; expired points are never held or redeemable; debt is only "
+        "owed when no live points are held; replaying the ledger rebuilds exactly the same account."
+    ),
+]
 
 
 class Model:

@@ -104,6 +104,12 @@ def test_redeem_then_return_restores_the_redeemed_points_once(make_program: Prog
     assert account.balance == 100
 
 
+@pytest.mark.rule(
+    "Points the member has already spent are taken from other lots, and what is still missing follows the "
+    "program's `DebtPolicy`: a negative balance up to `overdraft_limit`, or a claw-back from future "
+    "earnings."
+)
+@pytest.mark.rule("Never silently.")
 def test_overdraft_policy_allows_a_negative_balance_up_to_the_limit_and_never_silently(
     make_program: ProgramFactory,
 ) -> None:
@@ -157,6 +163,12 @@ def test_redeeming_on_the_expiry_day_up_to_local_midnight(make_program: ProgramF
     assert account.balance == 0
 
 
+@pytest.mark.rule(
+    "A `LoyaltyProgram` declares every rule explicitly: the earn rate and its rounding mode, category and "
+    "product multipliers, time-boxed campaigns, bonuses, caps, what a point is worth, when lots expire (a "
+    "number of months after earning, the end of a period, or never), the return window before points are "
+    "usable, tiers and what happens to points that are refunded after they were spent."
+)
 def test_expiry_at_the_end_of_the_following_year_and_never(make_program: ProgramFactory) -> None:
     yearly = make_program(expiry=ExpiryPolicy.end_of("year", 1))
     assert yearly.expires_at(START) == datetime(2027, 1, 1, tzinfo=UTC)
@@ -249,6 +261,7 @@ def test_downgrade_waits_for_the_review_and_lands_softly(make_program: ProgramFa
 # -- money and points (ERPNext PR #45817, Odoo PR #219640, #259660) ---------------------------------
 
 
+@pytest.mark.rule("Its money value is exact: never a float.")
 def test_points_to_money_is_exact(make_program: ProgramFactory) -> None:
     program = make_program(point_value="0.1")
     assert program.value_of(290) == Money("29.00", "USD")  # 290 x 0.1 (the report's "29.90" is 299 points)
@@ -294,6 +307,12 @@ def test_points_on_a_partly_paid_invoice(make_program: ProgramFactory) -> None:
 # -- earn rules --------------------------------------------------------------------------------------
 
 
+@pytest.mark.rule(
+    "A `LoyaltyProgram` declares every rule explicitly: the earn rate and its rounding mode, category and "
+    "product multipliers, time-boxed campaigns, bonuses, caps, what a point is worth, when lots expire (a "
+    "number of months after earning, the end of a period, or never), the return window before points are "
+    "usable, tiers and what happens to points that are refunded after they were spent."
+)
 def test_multipliers_campaigns_and_caps(make_program: ProgramFactory) -> None:
     from bizrel.customer.loyalty import Campaign, Invoice, InvoiceLine
 
@@ -427,6 +446,10 @@ def test_statement_and_liability_do_not_count_points_past_expiry_before_the_swee
     assert [(e.last_day.isoformat(), e.points) for e in soon.expiring] == [("2025-02-15", 100)]
 
 
+@pytest.mark.rule(
+    "The outstanding points of a program, valued once on the total (never by summing rounded lines), and "
+    "the points that expire in the coming days:"
+)
 def test_liability_values_the_total_once_instead_of_summing_rounded_members(make_program: ProgramFactory) -> None:
     from bizrel.customer.loyalty import liability
 

@@ -101,6 +101,10 @@ def test_bad_input_is_refused_before_anything_is_staged(store: Store) -> None:
         assert uow.loyalty_accounts.get(account_id_for("club", "cust-0001")).version == 1
 
 
+@pytest.mark.rule(
+    "Two OS processes redeeming 80 from a balance of 100 on one SQLite file: exactly one succeeds, the "
+    "other is stopped by the optimistic version check, retries and is refused; the balance is 20."
+)
 def test_two_processes_redeeming_80_from_100_exactly_one_wins(tmp_path: Path) -> None:
     db = tmp_path / "race.db"
     trials = 20

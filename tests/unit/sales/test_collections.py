@@ -54,6 +54,10 @@ def at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
+@pytest.mark.rule(
+    "A won deal becomes a contract with a payment plan: amounts allocated exactly by shares, due dates "
+    "computed from the anchor (never chained: Jan 31, Feb 28, Mar 31)."
+)
 def test_instalments_are_allocated_exactly_and_due_from_the_anchor() -> None:
     c = contract(amount="100.00")
     assert [i.amount for i in c.instalments] == [Money(x, "USD") for x in ("33.34", "33.33", "33.33")]
@@ -78,9 +82,14 @@ def test_instalments_always_sum_to_the_contract(minor: int, shares: list[int]) -
     assert Money.total((i.amount for i in c.instalments), "USD") == Money.from_minor(minor, "USD")
 
 
+@pytest.mark.rule(
+    "The status of an instalment (pending, partly paid, paid, overdue, void) is derived from the "
+    "payments, never stored."
+)
 def test_statuses_are_derived_from_payments() -> None:
     c = contract()
     day = date(2026, 1, 20)
+    assert all("status" not in i for i in c.to_dict()["instalments"])  # what is stored holds no status
     assert c.status(1, day) is InstalmentStatus.PENDING
     c.receive_payment("p1", Money("10000.00", "USD"), at(day), instalment=1)
     assert c.status(1, day) is InstalmentStatus.PARTLY_PAID

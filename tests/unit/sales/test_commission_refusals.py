@@ -161,6 +161,7 @@ REFUSALS: list[tuple[str, Callable[[], object], type[ValidationError], str, str,
 ]  # fmt: skip
 
 
+@pytest.mark.rule("Overlapping or gapped brackets are refused, naming the bracket.")
 @pytest.mark.parametrize(("call", "kind", "field", "value", "reason"), [r[1:] for r in REFUSALS],
                          ids=[r[0] for r in REFUSALS])  # fmt: skip
 def test_every_refusal_names_field_value_and_reason(

@@ -144,6 +144,13 @@ def test_bad_weights_name_the_field(raw: dict[str, int], field: str) -> None:
     assert err.value.field == field
 
 
+@pytest.mark.rule(
+    "Across months a target follows a **seasonal distribution**: twelve percentages in fiscal order that "
+    "must total exactly 100."
+)
+@pytest.mark.rule(
+    "A missing or short month is an error naming the field, never a silent 0% (an ERPNext bug, PR #56820)."
+)
 def test_seasonal_percentages_must_total_exactly_100() -> None:
     with pytest.raises(ValidationError) as err:
         SeasonalDistribution(["8.33"] * 12)  # 99.96: the ERPNext 100/12 trap
