@@ -21,6 +21,7 @@ from bizrel.sales import (
     ProductBonus,
     check_brackets,
     clawback_amount,
+    clawback_key,
     commission_statement,
     credits_from_bookings,
     credits_from_payments,
@@ -119,6 +120,18 @@ REFUSALS: list[tuple[str, Callable[[], object], type[ValidationError], str, str,
      "expected non-negative Money"),
     ("cap in EUR", lambda: plan(rate="0.1", cap=Money("1.00", "EUR")), CurrencyMismatch, "cap", "EUR",
      "currency EUR does not match USD"),
+    ("unknown mode", lambda: plan(mode="stepped", rate="0.1"), ValidationError, "mode", "stepped",
+     "one of ['flat', 'marginal', 'retroactive']"),
+    ("unknown basis", lambda: plan(rate="0.1", payout_basis="invoice"), ValidationError, "payout_basis", "invoice",
+     "one of ['booking', 'collection']"),
+    ("accelerator not a number", lambda: plan(rate="0.1", accelerator="fast"), ValidationError, "accelerator",
+     "fast", "not a decimal number"),
+    ("bad plan id", lambda: plan(id="", rate="0.1"), ValidationError, "id", "",
+     "must be a non-empty str of at most 128 chars"),
+    ("bad rep id", lambda: commission_statement(FLAT, "", Q1, []), ValidationError, "rep_id", "",
+     "must be a non-empty str of at most 128 chars"),
+    ("naive won_at", lambda: request(won_at=datetime(2026, 1, 5)), ValidationError, "won_at",
+     "datetime.datetime(2026, 1, 5, 0, 0)", "naive datetime: attach a time zone"),
     ("negative window", lambda: plan(rate="0.1", clawback_days=-1), ValidationError, "clawback_days", "-1",
      "must be a whole number of days, at least 0"),
     ("bool window", lambda: plan(rate="0.1", clawback_days=True), ValidationError, "clawback_days", "True",
@@ -260,3 +273,48 @@ def test_credits_come_from_won_deals_and_payments_in_the_period() -> None:
         Credit("d2", date(2026, 2, 2), usd("5.00")),
     ]
     assert credits_from_payments("bo", payments, Q1) == []
+
+
+def test_plan_terms_are_kept_as_given() -> None:
+    p = plan(rate="0.1", payout_basis="collection", accelerator="1")  # an accelerator of exactly 1 is allowed
+    assert (p.name, p.payout_basis.value, p.accelerator, p.clawback_days) == ("Plan", "collection", Decimal(1), 0)
+    assert plan(mode="retroactive", brackets=[Bracket(0, None, "0.1")]).payout_basis.value == "booking"
+
+
+def test_a_plan_paying_nothing_has_lines_of_zero() -> None:
+    zero = plan(rate="0")
+    statement = commission_statement(zero, "ana", Q1, [credit("10.00"), credit("5.00")])
+    assert [line.amount for line in statement.lines] == [usd("0.00"), usd("0.00")] and statement.total == usd("0.00")
+
+
+def test_a_total_exactly_at_the_cap_has_no_cap_line() -> None:
+    statement = commission_statement(plan(rate="0.10", cap=usd("1.00")), "ana", Q1, [credit("10.00")])
+    assert [line.kind.value for line in statement.lines] == ["commission"] and statement.total == usd("1.00")
+
+
+def test_clawback_lines_carry_deal_and_date_and_are_not_paid_by_deal() -> None:
+    statement = commission_statement(FLAT, "ana", Q1, [credit("10.00")], adjustments=[adjustment()])
+    clawback = statement.lines[-1]
+    assert (clawback.kind.value, clawback.deal_id, clawback.credited_on, clawback.base, clawback.amount) == (
+        "clawback",
+        "d1",
+        date(2026, 2, 1),
+        usd("1.00"),
+        usd("-1.00"),
+    )
+    assert statement.paid_by_deal() == {"d1": usd("1.00")} and statement.total == usd("0.00")
+
+
+def test_a_late_clawback_names_the_fiscal_period_it_happened_in() -> None:
+    fiscal_q = Period.containing(date(2026, 3, 1), "quarter", start_month=2)  # Feb to Apr
+    late = adjustment(effective_on=date(2026, 1, 20))
+    (line,) = commission_statement(FLAT, "ana", fiscal_q, [], adjustments=[late]).lines
+    assert line.bracket == "clawback (refund), adjusts 2025-11-01..2026-02-01"
+
+
+def test_clawback_keys_and_small_deals() -> None:
+    churn = request(reason="churn")
+    assert churn.won_at == datetime(2026, 1, 5, tzinfo=UTC)
+    assert clawback_key(churn) == "d1:churn:2026-02-01:all"
+    assert clawback_key(request(refunded=usd("0.25"), deal_amount=usd("0.50"))) == "d1:refund:2026-02-01:0.25USD"
+    assert clawback_amount(usd("0.10"), request(refunded=usd("0.25"), deal_amount=usd("0.50"))) == usd("-0.05")
