@@ -207,6 +207,7 @@ def test_a_refused_value_is_one_line_naming_it(crm: Path) -> None:
     assert "--as=boss:max" in done.stderr
 
 
+@pytest.mark.rule("The exit code is 1 when anything was refused.")
 def test_an_import_with_rejected_rows_reports_them_on_stdout_and_exits_1(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("id,customer_id,occurred_at,amount,currency\nt1,c1,2026-01-01T00:00Z,1e3,USD\n")
     done = bizrel("import", "transactions", "bad.csv", "--db", "crm.db", "--tenant", TENANT, cwd=tmp_path)

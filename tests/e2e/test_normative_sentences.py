@@ -118,19 +118,8 @@ def _quotes() -> list[str]:
     return [q for path in sorted(TESTS.rglob("*.py")) for q in quotes_in(path.read_text(encoding="utf-8"))]
 
 
-# TEMPORARY, shrinking to nothing: the start of each sentence found uncovered when the check landed.
-NOT_YET_COVERED = (
-    "docs/security.md: Figures are computed over `visible(...)` (for opportunities: `bizrel.sal",
-    "docs/security.md: Every cell beginning with `=`, `+`, `-`, `@`, tab or carriage return is ",
-    "docs/security.md: The exit code is 1 when anything was refused.",
-    "docs/security.md: Refused: floats or exponents for money (amounts are decimal strings such",
-    "docs/security.md: A field whose own validation refuses it (an email, a phone) is emptied i",
-    "docs/security.md: A `RetentionRule` keeps records that must be kept: a contract not fully ",
-)
-
-
 def test_every_normative_sentence_of_the_docs_is_quoted_by_a_test() -> None:
-    missing = [m for m in uncovered(_docs(), _quotes()) if not m.startswith(NOT_YET_COVERED)]
+    missing = uncovered(_docs(), _quotes())
     assert not missing, f"{len(missing)} normative sentence(s) without a covering test:\n" + "\n".join(missing)
 
 

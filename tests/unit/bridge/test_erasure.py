@@ -73,6 +73,11 @@ tokens = st.lists(
 digit_strings = st.lists(st.integers(10**8, 10**9 - 1).map(str), min_size=3, max_size=3, unique=True)
 
 
+@pytest.mark.rule(
+    "with what: one pseudonym per customer, `erased:` and 20 hex digits of a SHA-256 of tenant and "
+    "customer id (`pseudonym(tenant, customer_id)`): stable, not reversible to the data."
+)
+@pytest.mark.rule("A field whose own validation refuses it (an email, a phone) is emptied instead.")
 @pytest.mark.parametrize("url", URLS)
 @settings(max_examples=25, deadline=None)
 @given(names=tokens, digits=digit_strings, scores=st.lists(st.integers(0, 10), min_size=3, max_size=3))
@@ -94,6 +99,8 @@ def test_erasure_leaves_no_token_anywhere_and_every_figure_unchanged(
         assert all(token in text for token in names[1:])  # only that customer is erased
         assert pseudonym(TENANT, ids[0]) in text
         assert _figures(store) == before
+        with store.unit_of_work(TENANT) as uow:  # an email or phone cannot hold a pseudonym: emptied
+            assert [(c.email, c.phone) for c in uow.customers.get(ids[0]).contacts] == [(None, None)]
         snapshot = text
         with store.unit_of_work(TENANT) as uow:
             again = erase_customer(uow, ids[0])
@@ -121,6 +128,10 @@ def test_outbox_events_about_the_customer_are_rewritten_in_the_same_transaction(
     assert [e.payload for e in store.backend.pending_events(TENANT, 10_000)] == pending
 
 
+@pytest.mark.rule(
+    "A `RetentionRule` keeps records that must be kept: a contract not fully paid (`keep_open_contracts`) "
+    "and a contract whose last invoice is younger than `invoice_years` (default 10)."
+)
 def test_retention_defers_open_contracts_and_refuses_when_told(store: Store) -> None:
     cid = history(store, 0, "ZqKEPTNAME", "123456789", 7)
     refuse = RetentionRule(mode=RetentionMode.REFUSE)

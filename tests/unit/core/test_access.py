@@ -75,6 +75,17 @@ def test_the_defaults_a_sales_organisation_expects() -> None:
     role=st.sampled_from(list(Role)),
     account=st.sampled_from(["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain"]),
 )
+@pytest.mark.rule(
+    "Figures are computed over `visible(...)` (for opportunities: "
+    "`bizrel.sales.access.visible_opportunities`), never over the whole table."
+)
+@pytest.mark.rule(
+    "`bizrel.schemas.export_opportunities(uow, actor, out)` writes the opportunities the actor may `export` as CSV."
+)
+@pytest.mark.rule(
+    "Every cell beginning with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'` "
+    "(`neutralize`), so a spreadsheet never evaluates it."
+)
 def test_figures_and_exports_cover_exactly_what_the_actor_may_see(
     url: str, owners: list[str], role: Role, account: str
 ) -> None:

@@ -77,6 +77,15 @@ def csv_bytes(rows: list[dict[str, str]], header: list[str] = HEADER) -> bytes:
     return out.getvalue().encode()
 
 
+@pytest.mark.rule(
+    'Refused: floats or exponents for money (amounts are decimal strings such as `"19.99"`), a currency '
+    "that is not an active ISO 4217 code, datetimes without an offset, bytes that are not UTF-8, text "
+    "over the length limits (ids 128, names 500), text starting like a spreadsheet formula (`= + - @`, "
+    "tab, CR), control characters, unknown or missing columns (a file with a different delimiter has one "
+    "unknown column), rows with a wrong number of fields, unreadable CSV quoting or JSON, lines over 1 "
+    "MiB (JSON Lines), an id repeated in the file or already stored, and whatever the domain refuses (an "
+    "unknown pipeline or stage, a history going backwards, a JPY amount with decimals)."
+)
 @pytest.mark.parametrize("url", URLS)
 @pytest.mark.parametrize(("column", "value", "reported"), HOSTILE)
 def test_a_hostile_cell_is_reported_with_row_and_column_and_nothing_is_stored(
@@ -89,6 +98,15 @@ def test_a_hostile_cell_is_reported_with_row_and_column_and_nothing_is_stored(
         assert stored_ids(store, "transactions") == set()
 
 
+@pytest.mark.rule(
+    'Refused: floats or exponents for money (amounts are decimal strings such as `"19.99"`), a currency '
+    "that is not an active ISO 4217 code, datetimes without an offset, bytes that are not UTF-8, text "
+    "over the length limits (ids 128, names 500), text starting like a spreadsheet formula (`= + - @`, "
+    "tab, CR), control characters, unknown or missing columns (a file with a different delimiter has one "
+    "unknown column), rows with a wrong number of fields, unreadable CSV quoting or JSON, lines over 1 "
+    "MiB (JSON Lines), an id repeated in the file or already stored, and whatever the domain refuses (an "
+    "unknown pipeline or stage, a history going backwards, a JPY amount with decimals)."
+)
 def test_floats_in_json_lines_are_refused_and_json_numbers_never_become_money() -> None:
     with store_at("memory://") as store:
         lines = [json.dumps({**GOOD, "amount": 19.99}), json.dumps({**GOOD, "id": "x2", "amount": 20})]
@@ -96,6 +114,15 @@ def test_floats_in_json_lines_are_refused_and_json_numbers_never_become_money() 
         assert [(e.row, e.column) for e in report.errors] == [(1, "amount"), (2, "amount")]
 
 
+@pytest.mark.rule(
+    'Refused: floats or exponents for money (amounts are decimal strings such as `"19.99"`), a currency '
+    "that is not an active ISO 4217 code, datetimes without an offset, bytes that are not UTF-8, text "
+    "over the length limits (ids 128, names 500), text starting like a spreadsheet formula (`= + - @`, "
+    "tab, CR), control characters, unknown or missing columns (a file with a different delimiter has one "
+    "unknown column), rows with a wrong number of fields, unreadable CSV quoting or JSON, lines over 1 "
+    "MiB (JSON Lines), an id repeated in the file or already stored, and whatever the domain refuses (an "
+    "unknown pipeline or stage, a history going backwards, a JPY amount with decimals)."
+)
 def test_bad_utf8_a_duplicate_and_a_domain_error_are_each_reported() -> None:
     with store_at("sqlite://") as store:
         data = csv_bytes(
@@ -110,6 +137,15 @@ def test_bad_utf8_a_duplicate_and_a_domain_error_are_each_reported() -> None:
         assert sorted((e.row, e.column) for e in report.errors) == [(3, "customer_id"), (4, "id"), (5, "amount")]
 
 
+@pytest.mark.rule(
+    'Refused: floats or exponents for money (amounts are decimal strings such as `"19.99"`), a currency '
+    "that is not an active ISO 4217 code, datetimes without an offset, bytes that are not UTF-8, text "
+    "over the length limits (ids 128, names 500), text starting like a spreadsheet formula (`= + - @`, "
+    "tab, CR), control characters, unknown or missing columns (a file with a different delimiter has one "
+    "unknown column), rows with a wrong number of fields, unreadable CSV quoting or JSON, lines over 1 "
+    "MiB (JSON Lines), an id repeated in the file or already stored, and whatever the domain refuses (an "
+    "unknown pipeline or stage, a history going backwards, a JPY amount with decimals)."
+)
 def test_a_wrong_delimiter_is_a_header_error() -> None:
     with store_at("memory://") as store:
         report = run(store, "transactions", csv_bytes([GOOD]).replace(b",", b";"))
