@@ -136,6 +136,11 @@ PERSONAL_DATA: Final[dict[str, bool]] = _classify(
     ("sales.holding.Holding", ("return_reason",), ("level", "owner_id", "pool_id", "previous_owner_id")),
     ("sales.holding.OwnershipChange", ("reason",), ("action", "owner_id", "previous_owner_id")),
     ("sales.leads.AssignmentRule", (), (*_IDS, "name")),
+    ("sales.scorecards.PeriodReview", (), _IDS),
+    ("sales.scorecards.Scorecard", (), ("name",)),
+    ("sales.scorecards.KpiSpec", (), ("name",)),
+    ("sales.scorecards.KpiLine", (), ("kpi",)),
+    ("sales.scorecards.ScoreResult", (), ("owner_id",)),
     (
         "sales.leads.Lead",
         ("company", "company_key", "email", "email_key", "name", "phone", "phone_extension", "phone_key"),

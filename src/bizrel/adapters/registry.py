@@ -59,6 +59,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "sales performance: organisations, targets, commission plans and statements, contracts",
         tables=tables_performance.ALL,
     ),
+    Migration(41, "period reviews of scorecards", tables=(tables_performance.PERIOD_REVIEWS,)),
     # bridge (50-59)
     Migration(50, "handoffs, onboarding plans, sales signals", tables=tables_bridge.BRIDGE),
     # security (60-69)

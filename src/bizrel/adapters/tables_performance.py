@@ -8,6 +8,7 @@ from bizrel.sales import (
     CommissionPlan,
     CommissionStatement,
     Contract,
+    PeriodReview,
     SalesOrganisation,
     Target,
 )
@@ -110,3 +111,13 @@ CONTRACTS = AggregateTable(
 )
 
 ALL = (ORGANISATIONS, TARGETS, COMMISSION_PLANS, COMMISSION_STATEMENTS, COMMISSION_ADJUSTMENTS, CONTRACTS)
+
+PERIOD_REVIEWS = AggregateTable(
+    name="sales_period_reviews",
+    cls=PeriodReview,
+    kind="period review",
+    columns=(
+        Column("scorecard", "text", lambda r: r.report.scorecard.name),
+        Column("period_start", "date", lambda r: r.report.period.start),
+    ),
+)

@@ -63,6 +63,7 @@ from bizrel.sales import (
     ForecastSnapshot,
     Lead,
     Opportunity,
+    PeriodReview,
     Pipeline,
     PoolMove,
     PoolPolicy,
@@ -457,6 +458,10 @@ class StoreUnitOfWork:
     @property
     def commission_adjustments(self) -> TableRepository[CommissionAdjustment]:
         return self.repository(tables_performance.COMMISSION_ADJUSTMENTS)
+
+    @property
+    def period_reviews(self) -> TableRepository[PeriodReview]:
+        return self.repository(tables_performance.PERIOD_REVIEWS)
 
     @property
     def contracts(self) -> TableRepository[Contract]:

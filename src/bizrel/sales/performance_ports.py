@@ -8,6 +8,7 @@ from bizrel.core.uow import Repository
 from bizrel.sales.collections import Contract
 from bizrel.sales.commissions import CommissionAdjustment, CommissionPlan, CommissionStatement
 from bizrel.sales.ports import SalesUnitOfWork
+from bizrel.sales.scorecards import PeriodReview
 from bizrel.sales.targets import Target
 from bizrel.sales.teams import SalesOrganisation
 
@@ -32,3 +33,6 @@ class PerformanceUnitOfWork(SalesUnitOfWork, Protocol):
 
     @property
     def contracts(self) -> Repository[Contract]: ...
+
+    @property
+    def period_reviews(self) -> Repository[PeriodReview]: ...

@@ -37,6 +37,7 @@ from bizrel.sales.commissions import (
     credits_from_payments,
 )
 from bizrel.sales.performance_ports import PerformanceUnitOfWork
+from bizrel.sales.scorecards import PeriodReview, ScorecardReport
 from bizrel.sales.targets import (
     Metric,
     OwnerKind,
@@ -68,6 +69,8 @@ __all__ = [
     "request_clawback",
     "revise_target",
     "roll_up_target",
+    "save_review",
+    "saved_review",
     "send_overdue_reminders",
     "set_target",
     "spread_target",
@@ -361,6 +364,24 @@ def _credit_by_team(
         if team is not None:
             out[team] = roll_up([out[team], value], value) if team in out else value
     return out
+
+
+# -- reviews ---------------------------------------------------------------------------------------
+
+
+def save_review(uow: PerformanceUnitOfWork, report: ScorecardReport) -> PeriodReview:
+    """Keep a period's review as computed (one per scorecard and period; saving it again is refused)."""
+    review_id = PeriodReview.id_for(report.scorecard.name, report.period)
+    if uow.period_reviews.find(review_id) is not None:
+        raise InvariantViolation("id", review_id, "this period's review was saved already")
+    review = PeriodReview(tenant_id=uow.tenant_id, id=review_id, report=report, saved_at=uow.clock.now())
+    uow.period_reviews.add(review)
+    return review
+
+
+def saved_review(uow: PerformanceUnitOfWork, scorecard: str, period: Period) -> ScorecardReport:
+    """The review saved for the scorecard and period (NotFound if none was saved)."""
+    return uow.period_reviews.get(PeriodReview.id_for(scorecard, period)).report
 
 
 # -- commissions -----------------------------------------------------------------------------------

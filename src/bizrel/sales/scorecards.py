@@ -8,11 +8,13 @@ weighted. Scores are computed as exact fractions and rounded half-even once, to 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from attrs import field, frozen
+from attrs import define, field, frozen
 
+from bizrel.core.aggregate import Aggregate
 from bizrel.core.errors import ValidationError
 from bizrel.core.money import to_decimal
 from bizrel.core.numbers import round_fraction
@@ -24,6 +26,7 @@ from bizrel.sales.attainment import AttainmentReport, pct
 __all__ = [
     "KpiLine",
     "KpiSpec",
+    "PeriodReview",
     "ReviewComparison",
     "ReviewComparisonRow",
     "ScoreResult",
@@ -175,6 +178,20 @@ class ScorecardReport(Result):
 
     def _repr_html_(self) -> str:
         return html_table(*self._table())
+
+
+@define(kw_only=True)
+class PeriodReview(Aggregate):
+    """A period's review as it was computed and discussed, kept so that the next period compares
+    with what was said then (attainments recomputed later may differ: deals get reopened, payments
+    refunded). Its id is "<scorecard name>@<period label>": one review per scorecard and period."""
+
+    report: ScorecardReport
+    saved_at: datetime
+
+    @staticmethod
+    def id_for(scorecard: str, period: Period) -> str:
+        return f"{scorecard}@{period.label}"
 
 
 @frozen

@@ -7,6 +7,7 @@ implement `open`, exactly as for `StoreContract`. Each test uses its own tenant 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -21,11 +22,14 @@ from bizrel.sales import (
     ContractFullyPaid,
     InstalmentOverdue,
     InstalmentStatus,
+    KpiSpec,
     Role,
+    Scorecard,
     SeasonalDistribution,
     add_team,
     allocate_target,
     assign_member,
+    compare_reviews,
     create_commission_plan,
     create_contract,
     create_organisation,
@@ -35,6 +39,8 @@ from bizrel.sales import (
     receive_payment,
     request_clawback,
     revise_target,
+    save_review,
+    saved_review,
     send_overdue_reminders,
     set_target,
     spread_target,
@@ -117,6 +123,32 @@ class PerformanceStoreContract(AdapterContract):
             assert uow.contracts.get("c1") == snapshot["contract"]
             assert uow.targets.get("q1").value_on(date(2026, 1, 15)) == Money("100000.00", "USD")
             assert len(uow.targets.list(parent_id="q1")) == 4  # one rep, three months
+
+    @pytest.mark.rule(
+        "`save_review` keeps a period's review as it was computed, in the store, one per scorecard and "
+        "period: saving it again is refused with `InvariantViolation`, and `saved_review` reads it back "
+        "equal, on every adapter."
+    )
+    def test_a_period_review_is_kept_as_computed_once(self, store: Store, clock: FixedClock) -> None:
+        """Issue 19 item 7: period reviews were computed but never saved."""
+        tenant = fresh_tenant()
+        card = Scorecard("Quarterly", (KpiSpec("bookings", 60, cap="1.2"), KpiSpec("activities", 40, threshold="0.5")))
+        q1 = card.review(Q1, {"ana": {"bookings": Decimal("1.3"), "activities": Decimal("0.4")}, "bo": {}})
+        q2 = card.review(Q1.next(), {"ana": {"bookings": Decimal("0.9")}, "bo": {"activities": Decimal("1")}})
+        with store.unit_of_work(tenant) as uow:
+            saved = save_review(uow, q1)
+            save_review(uow, q2)
+            uow.commit()
+        with store.unit_of_work(tenant) as uow:
+            assert saved_review(uow, "Quarterly", Q1) == q1
+            assert saved_review(uow, "Quarterly", Q1.next()).result("bo").score == Decimal("40.00")
+            assert uow.period_reviews.get(saved.id).saved_at == clock.now()
+            assert [r.id for r in uow.period_reviews.list(scorecard="Quarterly", period_start=Q1.start)] == [saved.id]
+            assert compare_reviews(saved_review(uow, "Quarterly", Q1), saved_review(uow, "Quarterly", Q1.next()))
+            with pytest.raises(InvariantViolation):
+                save_review(uow, q1)  # what was said for Q1 stays what was said
+        with store.unit_of_work(fresh_tenant()) as uow, pytest.raises(NotFound):
+            saved_review(uow, "Quarterly", Q1)
 
     def test_indexed_fields_filter(self, store: Store, clock: FixedClock) -> None:
         tenant = fresh_tenant()
