@@ -124,11 +124,6 @@ class PerformanceStoreContract(AdapterContract):
             assert uow.targets.get("q1").value_on(date(2026, 1, 15)) == Money("100000.00", "USD")
             assert len(uow.targets.list(parent_id="q1")) == 4  # one rep, three months
 
-    @pytest.mark.rule(
-        "`save_review` keeps a period's review as it was computed, in the store, one per scorecard and "
-        "period: saving it again is refused with `InvariantViolation`, and `saved_review` reads it back "
-        "equal, on every adapter."
-    )
     def test_a_period_review_is_kept_as_computed_once(self, store: Store, clock: FixedClock) -> None:
         """Issue 19 item 7: period reviews were computed but never saved."""
         tenant = fresh_tenant()
