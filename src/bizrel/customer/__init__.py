@@ -156,7 +156,6 @@ from bizrel.customer.services import (
     complete_follow_up,
     configure_lifecycle,
     contact_history,
-    contact_policy,
     create_care_plan,
     create_customer,
     customer_duplicates,
@@ -182,6 +181,7 @@ from bizrel.customer.services import (
     start_subscription,
     submit_referral,
     tag_customer,
+    tenant_contact_policy,
     update_referral,
 )
 
@@ -303,7 +303,6 @@ __all__ = [
     "complete_follow_up",
     "configure_lifecycle",
     "contact_history",
-    "contact_policy",
     "create_care_plan",
     "create_customer",
     "create_survey",
@@ -351,6 +350,7 @@ __all__ = [
     "start_subscription",
     "submit_referral",
     "tag_customer",
+    "tenant_contact_policy",
     "update_referral",
     "value_metrics",
     "value_tiers",

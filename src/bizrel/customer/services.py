@@ -56,7 +56,6 @@ __all__ = [
     "complete_follow_up",
     "configure_lifecycle",
     "contact_history",
-    "contact_policy",
     "create_care_plan",
     "create_customer",
     "customer_duplicates",
@@ -82,6 +81,7 @@ __all__ = [
     "start_subscription",
     "submit_referral",
     "tag_customer",
+    "tenant_contact_policy",
     "update_referral",
 ]
 
@@ -383,7 +383,7 @@ def contact_history(uow: CustomerUnitOfWork, customer_id: str) -> ContactHistory
     return history
 
 
-def contact_policy(uow: CustomerUnitOfWork) -> ContactPolicy:
+def tenant_contact_policy(uow: CustomerUnitOfWork) -> ContactPolicy:
     """The tenant's stored contact policy (DEFAULT_CONTACT_POLICY when never configured)."""
     stored = uow.contact_policies.find(CONTACT_POLICY_ID)
     return stored.policy if stored is not None else DEFAULT_CONTACT_POLICY
@@ -401,7 +401,9 @@ def set_contact_policy(uow: CustomerUnitOfWork, policy: ContactPolicy) -> Tenant
 
 
 def _decide_and_record(uow: CustomerUnitOfWork, customer: Customer, touch: Touch, at: datetime) -> Decision:
-    decision = decide(customer, touch, contact_history(uow, customer.id), at, contact_policy(uow), stage=customer.stage)
+    decision = decide(
+        customer, touch, contact_history(uow, customer.id), at, tenant_contact_policy(uow), stage=customer.stage
+    )
     _contact_log(uow, customer.id).record_decision(touch, decision, at)
     return decision
 

@@ -42,7 +42,6 @@ from bizrel.customer import (
     Touch,
     change_stage,
     configure_lifecycle,
-    contact_policy,
     create_care_plan,
     create_customer,
     log_interaction,
@@ -53,6 +52,7 @@ from bizrel.customer import (
     set_contact_policy,
     start_subscription,
     submit_referral,
+    tenant_contact_policy,
 )
 from bizrel.testing.contracts import AdapterContract, fresh_tenant
 from bizrel.testing.fakes import EventSpy
@@ -294,7 +294,7 @@ class CustomerStoreContract(AdapterContract):
             stage_rules=(StageRule(stage="onboarding", sources=frozenset({"cs:"})),),
         )
         with store.unit_of_work(tenant) as uow:
-            assert contact_policy(uow) == DEFAULT_CONTACT_POLICY  # never configured: the defaults
+            assert tenant_contact_policy(uow) == DEFAULT_CONTACT_POLICY  # never configured: the defaults
             set_contact_policy(uow, ContactPolicy())
             uow.commit()
         clock.advance(hours=1)
@@ -302,11 +302,11 @@ class CustomerStoreContract(AdapterContract):
             stored = set_contact_policy(uow, strict)  # replaced in place: one policy per tenant
             uow.commit()
         with store.unit_of_work(tenant) as uow:
-            assert contact_policy(uow) == strict
+            assert tenant_contact_policy(uow) == strict
             assert uow.contact_policies.count() == 1
             assert uow.contact_policies.get(CONTACT_POLICY_ID).updated_at == stored.updated_at == clock.now()
         with store.unit_of_work(other) as uow:
-            assert contact_policy(uow) == DEFAULT_CONTACT_POLICY  # another tenant's policy is its own
+            assert tenant_contact_policy(uow) == DEFAULT_CONTACT_POLICY  # another tenant's policy is its own
             with pytest.raises(ValidationError):
                 set_contact_policy(uow, "no caps")  # type: ignore[arg-type]
             uow.commit()

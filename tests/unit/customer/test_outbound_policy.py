@@ -103,14 +103,14 @@ def test_allowed_outbound_interactions_count_towards_the_caps(store: Store) -> N
 
 @pytest.mark.rule(
     "The policy is configured once per tenant and stored: `set_contact_policy(uow, policy)` saves it and "
-    "`contact_policy(uow)` reads it (`DEFAULT_CONTACT_POLICY` until a tenant sets one)."
+    "`tenant_contact_policy(uow)` reads it (`DEFAULT_CONTACT_POLICY` until a tenant sets one)."
 )
 @pytest.mark.rule("No service takes a policy from its caller, so no call can open a hole in it.")
 def test_the_stored_policy_governs_and_no_caller_can_pass_an_empty_one(store: Store) -> None:
     strict = cm.ContactPolicy(caps=(cm.FrequencyCap(max_touches=1, days=30),))
     touch = cm.Touch(channel="email", purpose="care", source="csm")
     with store.unit_of_work(T) as uow:
-        assert cm.contact_policy(uow) == cm.DEFAULT_CONTACT_POLICY
+        assert cm.tenant_contact_policy(uow) == cm.DEFAULT_CONTACT_POLICY
         cm.set_contact_policy(uow, strict)
         uow.commit()
     with store.unit_of_work(T) as uow:
