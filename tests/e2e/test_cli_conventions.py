@@ -93,7 +93,7 @@ def test_importing_bizrel_does_not_read_package_metadata() -> None:
     assert done.stdout.split() == ["False", version("bizrel")]
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["import"], ["export"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["import"], ["export"], ["report"]])
 def test_help_is_written_for_users_on_stdout(command: list[str]) -> None:
     done = bizrel(*command, "--help")
     assert done.returncode == ExitCode.OK and done.stderr == ""
@@ -102,7 +102,7 @@ def test_help_is_written_for_users_on_stdout(command: list[str]) -> None:
         assert "examples:\n  bizrel " + command[0] in done.stdout
     else:
         assert "exit status:" in done.stdout
-        for name in ("demo", "import", "export"):
+        for name in ("demo", "import", "export", "report"):
             assert f"    {name} " in done.stdout
 
 

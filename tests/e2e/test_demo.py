@@ -12,7 +12,7 @@ from bizrel.cli import main
 def _run(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, str, str]:
     code = main(["demo", "--db", str(db), *args])
     captured = capsys.readouterr()
-    return code, captured.out.replace(str(db), "<db>"), captured.err
+    return code, captured.out.replace(str(db.with_suffix(".html")), "<report>").replace(str(db), "<db>"), captured.err
 
 
 GOLDEN = Path(__file__).parent / "golden" / "demo-seed3.txt"

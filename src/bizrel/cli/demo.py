@@ -27,6 +27,7 @@ from bizrel.cli import (
     demo_insight,
     demo_loyalty,
     demo_performance,
+    demo_report,
     demo_sales,
     demo_security,
 )
@@ -48,6 +49,7 @@ class Story:
     seed: int
     facts: dict[str, object]
     customer_year: datetime = CUSTOMER_YEAR
+    report_path: str = "bizrel-demo.html"
     daily: list[tuple[int, Callable[[datetime], None]]] = field(factory=list)
 
     def rng(self, chapter: str) -> random.Random:
@@ -91,6 +93,8 @@ CHAPTERS: tuple[tuple[str, Chapter], ...] = (
     ("bridge", demo_bridge.run),
     # security
     ("security", demo_security.run),
+    # the report on the whole story (bizrel report), written beside the database
+    ("report", demo_report.run),
 )
 
 
@@ -103,7 +107,7 @@ def run(*, db: str, seed: int, fresh: bool, out: TextIO, progress: TextIO | None
             os.remove(db + suffix)
     clock = FixedClock(START)
     with open_store(f"sqlite:///{db}", clock=clock) as store:
-        story = Story(store=store, clock=clock, out=out, seed=seed, facts={})
+        story = Story(store=store, clock=clock, out=out, seed=seed, facts={}, report_path=demo_report.report_path(db))
         out.write(
             f"bizrel demo: {TENANT} sells through {START.year} and hands every won deal to customer success; "
             f"{CUSTOMER_YEAR.year} is its customers' year (seed {seed}, database {db})\n"

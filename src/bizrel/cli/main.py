@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from bizrel.cli import demo, exporting, importing
+from bizrel.cli import demo, exporting, importing, reporting
 from bizrel.cli.exits import DEBUG_VARIABLE, ExitCode, run_command
 from bizrel.schemas.export import EXPORT_FORMATS, EXPORTS
 from bizrel.schemas.importer import Format
@@ -16,7 +17,8 @@ DESCRIPTION = """\
 bizrel: customer management, sales management and the bridge between them.
 
 Tell the story of a synthetic company (demo), load records from CSV or JSON Lines
-(import), and write out what one user may see (export). Results go to standard
+(import), write out what one user may see (export), and write one tenant's story as
+an HTML page (report). Results go to standard
 output; messages, and progress when standard error is a terminal, go to standard
 error, so `bizrel export ... > file` and `bizrel export ... | head` work as expected."""
 
@@ -73,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
         "success; 2026 is its customers' year. The story (funnel, forecast, commissions,\n"
         "collections, customer health, NPS, loyalty, the closed loop, security) is printed on\n"
         "standard output, the same for the same seed; on a terminal, standard error names\n"
-        "each chapter as it starts.",
+        "each chapter as it starts. It ends by writing the tenant's report (bizrel report) beside\n"
+        "the database: bizrel-demo.html for bizrel-demo.db.",
         "  bizrel demo --fresh\n  bizrel demo --db story.db --seed 11 > story.txt",
     )
     run.add_argument("--db", default="bizrel-demo.db", help="SQLite file to create (default: %(default)s)")
@@ -128,12 +131,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
     exp.set_defaults(handler=_export)
+
+    rep = _command(
+        commands,
+        "report",
+        "write one tenant's story as a self-contained HTML page (or JSON)",
+        "Compute, from an existing store, the tenant's funnel and velocity, forecast, attainment\n"
+        "and commissions, receivables, customer health, NPS, RFM segments, cohort retention,\n"
+        "loyalty liability and the closed loop, and write them as one HTML file that opens\n"
+        "offline in any browser (tables with the exact figures), or as JSON.",
+        "  bizrel report --db crm.db --tenant acme --out acme.html\n"
+        "  bizrel report --db crm.db --tenant acme --as-of 2026-06-30 --format json | jq .sections[0]",
+    )
+    rep.add_argument("--db", required=True, help="an existing SQLite file or store URL")
+    rep.add_argument("--tenant", required=True, help="the tenant to report on")
+    rep.add_argument(
+        "--as-of", type=date.fromisoformat, metavar="DATE", help="YYYY-MM-DD, the whole day included (default: now)"
+    )
+    rep.add_argument("--format", choices=["html", "json"], default="html", help="default: %(default)s")
+    rep.add_argument("--out", metavar="FILE", help="file to write (default: standard output)")
+    rep.set_defaults(handler=_report)
     return parser
 
 
 def _demo(args: argparse.Namespace) -> ExitCode:
     progress = sys.stderr if sys.stderr.isatty() else None
     demo.run(db=args.db, seed=args.seed, fresh=args.fresh, out=sys.stdout, progress=progress)
+    return ExitCode.OK
+
+
+def _report(args: argparse.Namespace) -> ExitCode:
+    reporting.run(db=args.db, tenant=args.tenant, as_of=args.as_of, format=args.format, out=args.out)
+    if args.out is not None:
+        print(f"report on {args.tenant} written to {args.out}", file=sys.stderr)
     return ExitCode.OK
 
 
