@@ -82,6 +82,10 @@ def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.mark.rule(
+    "Each section gives a one-paragraph reading and tables with the exact figures bizrel computed (money and "
+    "ratios as exact decimals); a section with nothing recorded says so in one sentence."
+)
 def test_every_section_is_present_and_an_empty_one_says_so(sqlite_db: Path) -> None:
     with open_store(f"sqlite:///{sqlite_db}") as store:
         report = build_report(store, TENANT, end_of_day(AS_OF))
@@ -138,6 +142,7 @@ def test_a_malformed_as_of_is_a_usage_error(sqlite_db: Path, as_of: str) -> None
     assert done.returncode == ExitCode.USAGE and "--as-of" in done.stderr
 
 
+@pytest.mark.rule("The store must exist (see below); the same figures come from SQLite and PostgreSQL.")
 @pytest.mark.postgres
 def test_the_report_from_postgresql_has_the_same_figures_as_from_sqlite(sqlite_db: Path, pg_url: str) -> None:
     with open_store(pg_url, clock=FixedClock(datetime(2026, 6, 30, tzinfo=UTC))) as store:

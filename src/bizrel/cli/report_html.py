@@ -8,6 +8,7 @@ Each section is a `<section data-section=KEY>` and each chart an `<svg>` inside 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from bizrel.cli.report import Report, Section, Table, cell_text
@@ -74,7 +75,7 @@ def _table(table: Table) -> str:
     )
 
 
-def _section(section: Section, charts: dict[int, list[tuple[str, str]]], index: int) -> str:
+def _section(section: Section, charts: Mapping[int, Sequence[tuple[str, str]]], index: int) -> str:
     figures = "".join(f'<figure data-chart="{html.escape(name)}">{svg}</figure>' for name, svg in charts.get(index, []))
     tables = "".join(_table(t) for t in section.tables)
     return (
@@ -84,7 +85,9 @@ def _section(section: Section, charts: dict[int, list[tuple[str, str]]], index: 
     )
 
 
-def report_html(report: Report, *, charts: dict[int, list[tuple[str, str]]] | None = None, version: str = "") -> str:
+def report_html(
+    report: Report, *, charts: Mapping[int, Sequence[tuple[str, str]]] | None = None, version: str = ""
+) -> str:
     """The page; `charts` maps a section's index to its (chart name, inline SVG) pairs."""
     title = f"{report.tenant_id}: the business as of {report.as_of:%Y-%m-%d %H:%M %Z}"
     nav = "".join(f'<a href="#{html.escape(s.key)}">{html.escape(s.title)}</a>' for s in report.sections)

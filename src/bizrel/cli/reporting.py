@@ -10,6 +10,7 @@ from typing import Literal
 import bizrel
 from bizrel.adapters import Store
 from bizrel.cli.report import build_report, end_of_day, report_json
+from bizrel.cli.report_charts import chart_svgs
 from bizrel.cli.report_html import report_html
 from bizrel.cli.stores import open_for_reading
 from bizrel.core.ids import check_id
@@ -20,7 +21,9 @@ __all__ = ["render", "run"]
 def render(store: Store, tenant: str, as_of: datetime, format: Literal["html", "json"] = "html") -> str:
     """The report of `tenant` as of `as_of`, as the text of an HTML page or of a JSON document."""
     report = build_report(store, check_id("--tenant", tenant), as_of)
-    return report_html(report, version=bizrel.__version__) if format == "html" else report_json(report)
+    if format == "json":
+        return report_json(report)
+    return report_html(report, charts=chart_svgs(report), version=bizrel.__version__)
 
 
 def run(*, db: str, tenant: str, as_of: date | None, format: Literal["html", "json"], out: str | None) -> None:
