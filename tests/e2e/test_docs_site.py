@@ -4,6 +4,7 @@ reference holds every name each public package exports; the README's links work 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import pkgutil
 import re
@@ -90,3 +91,24 @@ def test_the_declared_license_has_its_file_and_the_changelog_an_unreleased_secti
     assert "## [Unreleased]" in changelog and "keepachangelog.com" in changelog
     for label in ("Homepage", "Documentation", "Source", "Issues", "Changelog"):
         assert re.search(rf'^{label} = "https://', project, re.M), label
+
+
+def _own_doc(value: object) -> str | None:
+    """A class's own docstring (not one inherited from a base), or a function's or module's."""
+    if inspect.isclass(value):
+        inherited = next((base.__doc__ for base in value.__mro__[1:] if base.__doc__), None)
+        return value.__doc__ if value.__doc__ != inherited else None
+    return inspect.getdoc(value)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_exported_class_and_function_has_its_own_docstring(package: str) -> None:
+    """The API reference is generated from docstrings: an exported name without one is an empty entry."""
+    module = importlib.import_module(package)
+    missing = [
+        name
+        for name in module.__all__
+        if (inspect.isclass(value := getattr(module, name)) or inspect.isfunction(value) or inspect.ismodule(value))
+        and not (_own_doc(value) or "").strip()
+    ]
+    assert missing == []

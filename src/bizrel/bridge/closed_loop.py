@@ -65,6 +65,8 @@ class DealOutcome:
 
 @frozen(kw_only=True)
 class ClosedLoopLine:
+    """One group's line of the closed-loop report: its won deals and what became of the customers."""
+
     group: str
     deals: int
     retained: int
@@ -88,6 +90,8 @@ _HEADERS = (
 
 @frozen(kw_only=True)
 class ClosedLoopReport(Result):
+    """Won deals followed into customer success, per rep or source: retention, NPS, GRR/NRR, LTV beside bookings."""
+
     by: str
     quality_days: int
     lines: tuple[ClosedLoopLine, ...]

@@ -63,15 +63,20 @@ def pseudonym(tenant_id: str, customer_id: str) -> str:
 
 
 def erasure_request_id(tenant_id: str, customer_id: str) -> str:
+    """The id of the erasure request for a customer: derived from the pseudonym, so it names nobody."""
     return "erasure-" + pseudonym(tenant_id, customer_id).removeprefix(PREFIX)
 
 
 class RetentionMode(enum.StrEnum):
+    """What a record that must be kept (an open contract) does to an erasure: refuse it, or defer the record."""
+
     REFUSE = "refuse"  # a held record refuses the whole erasure
     DEFER = "defer"  # held records are kept as they are; everything else is erased now
 
 
 class ErasureStatus(enum.StrEnum):
+    """Where an erasure request stands: completed, or deferred until held records may go."""
+
     DEFERRED = "deferred"
     COMPLETED = "completed"
 

@@ -61,6 +61,8 @@ class TaskTemplate:
 
 @frozen(kw_only=True)
 class OnboardingTemplate:
+    """The onboarding tasks every handed-over customer gets, with their due days after the win."""
+
     name: str
     tasks: tuple[TaskTemplate, ...]
 
@@ -174,6 +176,8 @@ def retry_due(outreach: Sequence[OutreachRecord]) -> datetime | None:
 
 @frozen(kw_only=True)
 class HandoffCompleted(DomainEvent):
+    """Event: a won deal was handed over to customer success (customer, owners and onboarding set)."""
+
     handoff_id: str
     opportunity_id: str
     customer_id: str
@@ -227,6 +231,8 @@ class Handoff(Aggregate):
 
 @frozen(kw_only=True)
 class OnboardingTask:
+    """One onboarding task of a handoff, due on a day, done or not."""
+
     title: str
     role: str
     owner_id: str
@@ -290,6 +296,8 @@ class OnboardingPlan(Aggregate):
 
 
 class SignalKind(enum.StrEnum):
+    """What a customer signal tells sales: a risk, an upsell, a clawback or a referral."""
+
     RISK = "risk"
     UPSELL = "upsell"
     CLAWBACK = "clawback"
@@ -298,6 +306,8 @@ class SignalKind(enum.StrEnum):
 
 @frozen(kw_only=True)
 class SignalRaised(DomainEvent):
+    """Event: the bridge raised a customer signal for sales."""
+
     signal_id: str
     kind: SignalKind
     customer_id: str

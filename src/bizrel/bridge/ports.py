@@ -15,6 +15,8 @@ __all__ = ["BridgeStore", "BridgeUnitOfWork"]
 
 
 class BridgeUnitOfWork(CustomerUnitOfWork, LoyaltyUnitOfWork, PerformanceUnitOfWork, Protocol):
+    """The unit of work the bridge needs: both contexts' repositories plus handoffs and signals, in one transaction."""
+
     @property
     def handoffs(self) -> Repository[Handoff]: ...
 

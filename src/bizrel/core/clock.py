@@ -12,6 +12,8 @@ __all__ = ["Clock", "FixedClock", "SystemClock", "aware", "local_date", "utc", "
 
 
 class Clock(Protocol):
+    """Where the time comes from: injected, so that time-dependent rules are tested without sleeping."""
+
     def now(self) -> datetime:
         """The current instant, timezone-aware."""
         ...

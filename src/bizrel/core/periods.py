@@ -19,6 +19,8 @@ __all__ = ["FiscalCalendar", "Period", "PeriodKind", "add_months"]
 
 
 class PeriodKind(enum.StrEnum):
+    """The length of a period: day, week, month, quarter or year."""
+
     DAY = "day"
     WEEK = "week"  # ISO week, Monday first
     MONTH = "month"

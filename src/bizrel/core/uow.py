@@ -29,26 +29,32 @@ class Cmp:
 
 
 def lt(value: Any) -> Cmp:
+    """A repository filter: the field is less than `value`."""
     return Cmp("<", value)
 
 
 def le(value: Any) -> Cmp:
+    """A repository filter: the field is at most `value`."""
     return Cmp("<=", value)
 
 
 def gt(value: Any) -> Cmp:
+    """A repository filter: the field is greater than `value`."""
     return Cmp(">", value)
 
 
 def ge(value: Any) -> Cmp:
+    """A repository filter: the field is at least `value`."""
     return Cmp(">=", value)
 
 
 def ne(value: Any) -> Cmp:
+    """A repository filter: the field differs from `value`."""
     return Cmp("!=", value)
 
 
 def one_of(*values: Any) -> Cmp:
+    """A repository filter: the field is one of `values`."""
     return Cmp("in", tuple(values))
 
 

@@ -13,6 +13,8 @@ __all__ = ["CustomerAnalyticsUnitOfWork"]
 
 
 class CustomerAnalyticsUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work of customer analytics: surveys, responses, segments and their snapshots."""
+
     @property
     def clock(self) -> Clock: ...
 

@@ -19,6 +19,7 @@ __all__ = ["create_survey", "record_response", "save_segment", "snapshot_segment
 def create_survey(
     uow: CustomerAnalyticsUnitOfWork, *, name: str, kind: SurveyKind | str, question: str, id: str | None = None
 ) -> Survey:
+    """Create a survey (NPS, CSAT or CES) that responses are recorded against; `id` is generated when omitted."""
     try:
         survey_kind = SurveyKind(kind)
     except ValueError:
@@ -64,6 +65,7 @@ def record_response(
 def save_segment(
     uow: CustomerAnalyticsUnitOfWork, *, name: str, rule: Predicate, description: str = "", id: str | None = None
 ) -> SegmentDefinition:
+    """Save a segment: a named rule over customers whose membership can be snapshotted and compared."""
     segment = SegmentDefinition(
         tenant_id=uow.tenant_id,
         id=check_id("id", id) if id is not None else new_id(),

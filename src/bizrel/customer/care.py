@@ -36,6 +36,8 @@ __all__ = ["CareOccasion", "CarePlan", "CareRule", "ScheduledTouch"]
 
 
 class CareOccasion(enum.StrEnum):
+    """Why a care touch is due: a quarterly review, a contract anniversary, a birthday, the end of onboarding."""
+
     QUARTERLY_BUSINESS_REVIEW = "quarterly_business_review"
     CONTRACT_ANNIVERSARY = "contract_anniversary"
     BIRTHDAY = "birthday"

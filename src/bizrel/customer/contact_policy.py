@@ -97,6 +97,8 @@ class Touch:
 
 @frozen(kw_only=True)
 class SentTouch:
+    """A touch already sent to a customer, as the contact policy counts it for caps and cool-downs."""
+
     channel: Channel
     purpose: str
     source: str
@@ -187,6 +189,8 @@ class StageRule:
 
 @frozen(kw_only=True)
 class ContactPolicy:
+    """The rules every outbound touch goes through: consent, frequency caps, quiet hours and cool-downs."""
+
     caps: tuple[FrequencyCap, ...] = ()
     quiet_hours: QuietHours | None = None
     detractor_cooldown_days: int = 0
@@ -245,6 +249,8 @@ def _policy(value: object) -> ContactPolicy:
 
 @frozen
 class Allowed:
+    """The contact policy's answer: the touch may go out now."""
+
     reason: str
 
     @property
@@ -254,6 +260,8 @@ class Allowed:
 
 @frozen
 class Deferred:
+    """The contact policy's answer: not now, but at `until` (quiet hours, a cap or a cool-down)."""
+
     until: datetime
     reason: str
 
@@ -264,6 +272,8 @@ class Deferred:
 
 @frozen
 class Refused:
+    """The contact policy's answer: not at all (no consent), with the reason."""
+
     reason: str
 
     @property
@@ -399,6 +409,8 @@ class ContactAttempt:
 
 @frozen(kw_only=True)
 class ContactDecided(DomainEvent):
+    """Event: the contact policy decided on a touch (allowed, deferred or refused), kept for audit."""
+
     customer_id: str
     channel: Channel
     purpose: str

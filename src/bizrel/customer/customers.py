@@ -71,6 +71,8 @@ def member(cls: type[E], field: str, value: object) -> E:
 
 
 class CustomerKind(enum.StrEnum):
+    """Whether a customer is an organisation or a person."""
+
     ORGANISATION = "organisation"
     PERSON = "person"
 
@@ -151,6 +153,8 @@ AttributeValue = str | int | Decimal | bool | date
 
 
 class AttributeType(enum.StrEnum):
+    """The type a custom attribute's values must have."""
+
     STR = "str"
     INT = "int"
     DECIMAL = "decimal"
@@ -185,6 +189,8 @@ class ConsentRecord:
 
 @frozen(kw_only=True)
 class StageChange:
+    """One move of a customer through the lifecycle: from, to, when and why."""
+
     from_stage: str | None
     to_stage: str
     at: datetime
@@ -193,6 +199,8 @@ class StageChange:
 
 @frozen(kw_only=True)
 class HealthSnapshot:
+    """A customer's latest health score and band, with when it was computed."""
+
     score: Decimal
     band: HealthBand
     at: datetime
@@ -279,6 +287,8 @@ class CustomerSettings(Aggregate):
 
 @frozen(kw_only=True)
 class CustomerCreated(DomainEvent):
+    """Event: a customer was created."""
+
     customer_id: str
     name: str
     kind: CustomerKind
@@ -288,6 +298,8 @@ class CustomerCreated(DomainEvent):
 
 @frozen(kw_only=True)
 class LifecycleStageChanged(DomainEvent):
+    """Event: a customer moved to another lifecycle stage."""
+
     customer_id: str
     from_stage: str
     to_stage: str
@@ -296,6 +308,8 @@ class LifecycleStageChanged(DomainEvent):
 
 @frozen(kw_only=True)
 class HealthBandChanged(DomainEvent):
+    """Event: a customer's health band changed (a risk for customer success to act on)."""
+
     customer_id: str
     from_band: HealthBand | None
     to_band: HealthBand
@@ -304,6 +318,8 @@ class HealthBandChanged(DomainEvent):
 
 @frozen(kw_only=True)
 class CustomerOwnerChanged(DomainEvent):
+    """Event: a customer got another owner in customer success."""
+
     customer_id: str
     from_owner: str
     to_owner: str
@@ -311,6 +327,8 @@ class CustomerOwnerChanged(DomainEvent):
 
 @frozen(kw_only=True)
 class ConsentChanged(DomainEvent):
+    """Event: a customer granted or withdrew consent for a channel and purpose."""
+
     customer_id: str
     channel: Channel
     purpose: str

@@ -41,6 +41,8 @@ __all__ = [
 
 
 class HealthBand(enum.StrEnum):
+    """The reading of a health score: healthy, watch or at risk."""
+
     HEALTHY = "healthy"
     WATCH = "watch"
     AT_RISK = "at_risk"
@@ -218,6 +220,8 @@ DEFAULT_HEALTH_MODEL = HealthModel(
 
 @frozen
 class ComponentScore:
+    """One signal's part of a health score: its value, weight and points."""
+
     signal: HealthSignal
     value: Decimal | None
     score: Decimal

@@ -31,11 +31,15 @@ _MAX_SUMMARY = 4000
 
 
 class Direction(enum.StrEnum):
+    """Whether an interaction came from the customer or went to them."""
+
     INBOUND = "inbound"
     OUTBOUND = "outbound"
 
 
 class Outcome(enum.StrEnum):
+    """How an interaction ended."""
+
     COMPLETED = "completed"
     NO_RESPONSE = "no_response"
     FOLLOW_UP_NEEDED = "follow_up_needed"
@@ -44,6 +48,8 @@ class Outcome(enum.StrEnum):
 
 @frozen(kw_only=True)
 class InteractionLogged(DomainEvent):
+    """Event: an interaction with a customer was logged."""
+
     interaction_id: str
     customer_id: str
     channel: Channel
@@ -53,6 +59,8 @@ class InteractionLogged(DomainEvent):
 
 @frozen(kw_only=True)
 class FollowUpCompleted(DomainEvent):
+    """Event: the follow-up an interaction asked for was done."""
+
     interaction_id: str
     customer_id: str
 

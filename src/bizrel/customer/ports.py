@@ -18,6 +18,8 @@ __all__ = ["CustomerUnitOfWork"]
 
 
 class CustomerUnitOfWork(IdentityUnitOfWork, Protocol):
+    """The unit of work of customer management: customers, interactions, care plans, subscriptions, referrals."""
+
     @property
     def clock(self) -> Clock: ...
 

@@ -24,6 +24,8 @@ __all__ = ["Purchase", "PurchaseRecorded", "PurchasesUnitOfWork", "record_purcha
 
 @frozen(kw_only=True)
 class PurchaseRecorded(DomainEvent):
+    """Event: a customer's purchase was recorded."""
+
     purchase_id: str
     customer_id: str
     amount: Money
@@ -75,6 +77,8 @@ class Purchase(Aggregate):
 
 
 class PurchasesUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work of purchases (the transactions RFM, retention and lifetime value read)."""
+
     @property
     def clock(self) -> Clock: ...
 

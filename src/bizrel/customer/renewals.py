@@ -35,6 +35,8 @@ __all__ = [
 
 
 class RenewalStatus(enum.StrEnum):
+    """Where a subscription term stands: active, renewal pending, renewed or churned."""
+
     ACTIVE = "active"
     PENDING = "pending"
     RENEWED = "renewed"
@@ -42,6 +44,8 @@ class RenewalStatus(enum.StrEnum):
 
 
 class ReferralStatus(enum.StrEnum):
+    """Where a referral stands, from submitted to converted or rejected."""
+
     SUBMITTED = "submitted"
     QUALIFIED = "qualified"
     CONVERTED = "converted"
@@ -72,6 +76,8 @@ def _amount(value: object) -> Money:
 
 @frozen(kw_only=True)
 class SubscriptionStarted(DomainEvent):
+    """Event: a subscription term started."""
+
     subscription_id: str
     customer_id: str
     plan: str
@@ -82,6 +88,8 @@ class SubscriptionStarted(DomainEvent):
 
 @frozen(kw_only=True)
 class SubscriptionRenewed(DomainEvent):
+    """Event: a subscription was renewed into its next term."""
+
     subscription_id: str
     customer_id: str
     next_subscription_id: str
@@ -90,6 +98,8 @@ class SubscriptionRenewed(DomainEvent):
 
 @frozen(kw_only=True)
 class SubscriptionChurned(DomainEvent):
+    """Event: a subscription churned, with the reason."""
+
     subscription_id: str
     customer_id: str
     reason: str
@@ -222,6 +232,8 @@ class Subscription(Aggregate):
 
 @frozen(kw_only=True)
 class ReferralSubmitted(DomainEvent):
+    """Event: a customer referred someone."""
+
     referral_id: str
     referrer_id: str
     referred_name: str
@@ -230,6 +242,8 @@ class ReferralSubmitted(DomainEvent):
 
 @frozen(kw_only=True)
 class ReferralStatusChanged(DomainEvent):
+    """Event: a referral moved to another status."""
+
     referral_id: str
     referrer_id: str
     from_status: ReferralStatus
@@ -238,6 +252,8 @@ class ReferralStatusChanged(DomainEvent):
 
 @frozen(kw_only=True)
 class ReferralChange:
+    """One status change of a referral, with when and an optional note."""
+
     status: ReferralStatus
     at: datetime
     note: str | None = None

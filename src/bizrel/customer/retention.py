@@ -72,6 +72,8 @@ def _month_start(index: int) -> date:
 
 @frozen
 class CohortRow:
+    """One cohort's retention: its first-purchase month, size and the share active each later month."""
+
     cohort: str  # YYYY-MM of the first purchase
     size: int
     active: tuple[int, ...]  # active[k]: cohort customers purchasing k months after acquisition
@@ -80,6 +82,8 @@ class CohortRow:
 
 @frozen
 class CohortRetention(Tabular):
+    """Cohort retention: customers grouped by first-purchase month, the share still buying month by month."""
+
     cohorts: tuple[CohortRow, ...]
 
     def to_rows(self) -> list[dict[str, object]]:
@@ -135,6 +139,8 @@ def cohort_retention_from_counts(active: Mapping[tuple[int, int], int], end: int
 
 @frozen
 class ChurnResult(Tabular):
+    """Churn over a period: customers active before it, how many did not buy in it, and the rate."""
+
     period: str
     customers_at_start: int  # purchased in the previous period
     retained: int
@@ -299,6 +305,8 @@ def _predict(per_customer_minor: Fraction, churn: Fraction, margin: Fraction, cu
 
 @frozen
 class CustomerValue:
+    """One customer's historical value: purchases, revenue and average order."""
+
     customer_id: str
     orders: int
     revenue: Money
@@ -334,6 +342,7 @@ class HistoricalValue(Tabular):
 
 
 def historical_lifetime_value(transactions: Iterable[object]) -> HistoricalValue:
+    """What each customer has spent so far, and the average: lifetime value from history, no model."""
     data = read_transactions(transactions)
     cur = data.currency
     return HistoricalValue(

@@ -68,6 +68,8 @@ SMALL_SAMPLE: Final = 30
 
 
 class SurveyKind(enum.StrEnum):
+    """The kind of survey: NPS (0-10), CSAT or CES."""
+
     NPS = "nps"
     CSAT = "csat"
     CES = "ces"
@@ -250,6 +252,8 @@ SatisfactionResult = NpsResult | CsatResult | CesResult
 
 @frozen
 class SatisfactionGroup:
+    """One group of a satisfaction breakdown (a period or a segment) and its result."""
+
     group: str
     result: SatisfactionResult
 

@@ -674,6 +674,8 @@ class DateBetween(_Rule):
 
 @frozen
 class AllOf(_Rule):
+    """A segment rule that holds when all of its rules hold."""
+
     parts: tuple[Predicate, ...]
 
     def matches(self, record: object) -> bool:
@@ -685,6 +687,8 @@ class AllOf(_Rule):
 
 @frozen
 class AnyOf(_Rule):
+    """A segment rule that holds when any of its rules holds."""
+
     parts: tuple[Predicate, ...]
 
     def matches(self, record: object) -> bool:
@@ -696,6 +700,8 @@ class AnyOf(_Rule):
 
 @frozen
 class Not(_Rule):
+    """A segment rule that holds when its rule does not."""
+
     part: Predicate
 
     def matches(self, record: object) -> bool:
@@ -780,6 +786,8 @@ class SegmentDefinition(Aggregate):
 
 @frozen
 class SegmentChange:
+    """Who entered and who left a segment between two snapshots."""
+
     joined: tuple[str, ...]
     left: tuple[str, ...]
 

@@ -138,6 +138,8 @@ def create_customer(
     stage: str | None = None,
     id: str | None = None,
 ) -> Customer:
+    """Create a customer (organisation or person) owned by `owner_id`, in the lifecycle's first stage unless `stage`
+    is given; `timezone` is where its care touches are scheduled, `id` is generated when omitted."""
     customer = Customer.create(
         tenant_id=uow.tenant_id,
         id=_id(id),
@@ -198,24 +200,28 @@ def customer_duplicates(uow: CustomerUnitOfWork, customer_id: str) -> list[Ident
 
 
 def change_stage(uow: CustomerUnitOfWork, customer_id: str, stage: str, reason: str | None = None) -> Customer:
+    """Move a customer to a lifecycle stage the tenant's lifecycle allows from where it is; `reason` is kept."""
     customer = uow.customers.get(customer_id)
     customer.move_to(stage, lifecycle=customer_settings(uow).lifecycle, at=uow.clock.now(), reason=reason)
     return customer
 
 
 def assign_owner(uow: CustomerUnitOfWork, customer_id: str, owner_id: str) -> Customer:
+    """Give a customer another owner in customer success."""
     customer = uow.customers.get(customer_id)
     customer.assign_owner(owner_id, uow.clock.now())
     return customer
 
 
 def add_contact(uow: CustomerUnitOfWork, customer_id: str, contact: Contact) -> Customer:
+    """Add a contact person to a customer."""
     customer = uow.customers.get(customer_id)
     customer.add_contact(contact)
     return customer
 
 
 def tag_customer(uow: CustomerUnitOfWork, customer_id: str, *tags: str, remove: Sequence[str] = ()) -> Customer:
+    """Add `tags` to a customer and remove those in `remove`."""
     customer = uow.customers.get(customer_id)
     customer.tag(*tags)
     customer.untag(*remove)
@@ -236,6 +242,7 @@ def set_attribute(uow: CustomerUnitOfWork, customer_id: str, key: str, value: At
 def set_consent(
     uow: CustomerUnitOfWork, customer_id: str, channel: Channel | str, purpose: str, *, granted: bool
 ) -> Customer:
+    """Record that a customer granted or withdrew consent to be contacted on a channel for a purpose."""
     customer = uow.customers.get(customer_id)
     customer.set_consent(channel, purpose, granted=granted, at=uow.clock.now())
     return customer
@@ -293,6 +300,7 @@ def log_interaction(
 
 
 def complete_follow_up(uow: CustomerUnitOfWork, interaction_id: str) -> Interaction:
+    """Mark the follow-up an interaction asked for as done."""
     interaction = uow.interactions.get(interaction_id)
     interaction.complete_follow_up(uow.clock.now())
     return interaction
@@ -433,6 +441,7 @@ def note_nps_response(uow: CustomerUnitOfWork, customer_id: str, score: int, at:
 def create_care_plan(
     uow: CustomerUnitOfWork, customer_id: str, rules: Sequence[CareRule], id: str | None = None
 ) -> CarePlan:
+    """Give a customer a care plan: the recurring touches (reviews, anniversaries) its rules schedule."""
     customer = uow.customers.get(customer_id)
     plan = CarePlan.create(
         tenant_id=uow.tenant_id,
@@ -534,6 +543,7 @@ def start_subscription(
     end: date,
     id: str | None = None,
 ) -> Subscription:
+    """Start a subscription term for a customer; renewals are tracked from its end date."""
     customer = uow.customers.get(customer_id)
     subscription = Subscription.begin(
         tenant_id=uow.tenant_id,
@@ -550,6 +560,7 @@ def start_subscription(
 
 
 def mark_renewal_pending(uow: CustomerUnitOfWork, subscription_id: str) -> Subscription:
+    """Mark a subscription as up for renewal (its renewal window opened)."""
     subscription = uow.subscriptions.get(subscription_id)
     subscription.mark_pending()
     return subscription
@@ -571,6 +582,7 @@ def renew_subscription(
 
 
 def churn_subscription(uow: CustomerUnitOfWork, subscription_id: str, reason: str) -> Subscription:
+    """Record that a subscription churned, with the reason sales learns from."""
     subscription = uow.subscriptions.get(subscription_id)
     subscription.churn(reason, uow.clock.now())
     return subscription
@@ -596,6 +608,7 @@ def submit_referral(
     referred_email: str | None = None,
     id: str | None = None,
 ) -> Referral:
+    """Record that a customer referred someone (a name and e-mail for sales)."""
     referrer = uow.customers.get(referrer_id)
     referral = Referral.submit(
         tenant_id=uow.tenant_id,
@@ -612,6 +625,7 @@ def submit_referral(
 def update_referral(
     uow: CustomerUnitOfWork, referral_id: str, status: ReferralStatus | str, note: str | None = None
 ) -> Referral:
+    """Move a referral to another status, with an optional note."""
     referral = uow.referrals.get(referral_id)
     referral.move_to(status, uow.clock.now(), note)
     return referral

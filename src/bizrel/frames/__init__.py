@@ -15,6 +15,8 @@ __all__ = ["HasRows", "to_pandas", "to_polars"]
 
 
 class HasRows(Protocol):
+    """Anything whose rows become a DataFrame: a result with `to_rows()`."""
+
     def to_rows(self) -> list[dict[str, Any]]: ...
 
 

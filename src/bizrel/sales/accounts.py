@@ -23,6 +23,8 @@ __all__ = ["Account", "Contact"]
 
 @frozen
 class Contact:
+    """A contact person at a sales account."""
+
     id: str
     name: str
     email: str | None = None
@@ -31,6 +33,8 @@ class Contact:
 
 @define(kw_only=True)
 class Account(Aggregate):
+    """A company sales sells to, with its contacts and normalized domain (duplicates are found by it)."""
+
     name: str
     name_key: str | None
     created_at: datetime

@@ -35,6 +35,8 @@ __all__ = [
 
 
 class ActivityKind(enum.StrEnum):
+    """The kind of a sales activity: task, call, meeting or e-mail."""
+
     TASK = "task"
     CALL = "call"
     MEETING = "meeting"
@@ -43,6 +45,8 @@ class ActivityKind(enum.StrEnum):
 
 @define(kw_only=True)
 class Activity(Aggregate):
+    """A sales activity on a lead or deal, due at a time, done or not."""
+
     kind: ActivityKind
     subject: str
     owner_id: str
@@ -138,6 +142,8 @@ def _days(delta: timedelta) -> Decimal:
 
 @frozen
 class StaleOpportunity:
+    """An open deal gone quiet: days without activity and in its stage, beside the usual days in that stage."""
+
     opportunity_id: str
     owner_id: str
     stage: str
@@ -149,6 +155,8 @@ class StaleOpportunity:
 
 @frozen
 class StaleReport(Result):
+    """The open deals that have gone quiet, per owner."""
+
     items: tuple[StaleOpportunity, ...]
 
     def to_rows(self) -> list[dict[str, object]]:

@@ -196,6 +196,8 @@ def new_customers_won(
 
 @frozen
 class AttainmentRow:
+    """One owner's attainment: target, actual, gap, and pacing against what is expected by now."""
+
     owner_id: str
     target: TargetValue
     actual: TargetValue
@@ -288,6 +290,8 @@ class AttainmentReport(Result):
 
 @frozen
 class LeaderboardEntry:
+    """One place on a leaderboard: rank, owner, actual, attainment and pacing."""
+
     rank: int
     owner_id: str
     actual: TargetValue
@@ -297,6 +301,8 @@ class LeaderboardEntry:
 
 @frozen
 class Leaderboard(Result):
+    """Owners ranked by attainment (ties share a rank)."""
+
     title: str
     entries: tuple[LeaderboardEntry, ...]
 

@@ -63,6 +63,8 @@ REMINDER_LEVELS = (1, 30, 60, 90)
 
 
 class InstalmentStatus(enum.StrEnum):
+    """Where an instalment stands: pending, partly paid, paid, overdue or void."""
+
     PENDING = "pending"
     PARTLY_PAID = "partly_paid"
     PAID = "paid"
@@ -72,6 +74,8 @@ class InstalmentStatus(enum.StrEnum):
 
 @frozen
 class Instalment:
+    """One instalment of a contract: its number, amount and due date."""
+
     number: int
     due: date
     amount: Money
@@ -80,6 +84,8 @@ class Instalment:
 
 @frozen
 class Invoice:
+    """An invoice issued for an instalment."""
+
     id: str
     instalment: int
     issued_on: date
@@ -88,6 +94,8 @@ class Invoice:
 
 @frozen
 class Payment:
+    """A payment received on a contract, with the instalments it was applied to."""
+
     id: str
     received_at: datetime
     amount: Money
@@ -106,6 +114,8 @@ class Application:
 
 @frozen
 class Reminder:
+    """An overdue reminder sent for an instalment at a level (days overdue), kept so that each is sent once."""
+
     instalment: int
     level: int
     sent_on: date
@@ -124,6 +134,8 @@ class PaymentRecord:
 
 @frozen(kw_only=True)
 class ContractCreated(DomainEvent):
+    """Event: a contract was created for a won deal."""
+
     contract_id: str
     opportunity_id: str
     owner_id: str
@@ -132,6 +144,8 @@ class ContractCreated(DomainEvent):
 
 @frozen(kw_only=True)
 class PaymentReceived(DomainEvent):
+    """Event: a payment was received on a contract."""
+
     contract_id: str
     payment_id: str
     owner_id: str
@@ -141,6 +155,8 @@ class PaymentReceived(DomainEvent):
 
 @frozen(kw_only=True)
 class InstalmentVoided(DomainEvent):
+    """Event: an instalment was voided, with the reason."""
+
     contract_id: str
     instalment: int
     reason: str
@@ -162,6 +178,8 @@ class InstalmentOverdue(DomainEvent):
 
 @frozen(kw_only=True)
 class ContractFullyPaid(DomainEvent):
+    """Event: every instalment of a contract is paid."""
+
     contract_id: str
     owner_id: str
     cycle_days: int
@@ -511,6 +529,8 @@ def _money(minor: int, cur: Currency) -> Money:
 
 @frozen
 class AgingRow:
+    """One row of receivables aging: the open amounts per age bucket for an owner or account."""
+
     key: str
     buckets: tuple[Money, ...]
 
@@ -679,6 +699,7 @@ class CollectionCycleReport(Result):
 
 
 def collection_cycle(contracts: Iterable[Contract]) -> CollectionCycleReport:
+    """Days from win to full payment for every fully paid contract, and their average."""
     rows = tuple(
         sorted(
             (c.id, c.owner_id, c.won_at.date(), c.fully_paid_at.date(), c.cycle_days)
@@ -691,6 +712,8 @@ def collection_cycle(contracts: Iterable[Contract]) -> CollectionCycleReport:
 
 @frozen
 class CollectionPerformanceRow:
+    """One instalment's part in collection performance: due, collected on time, late or not."""
+
     owner_id: str
     due: Money
     collected_on_due: Money
@@ -745,6 +768,7 @@ class CollectionPerformance(Result):
 def collection_performance(
     contracts: Iterable[Contract], period: Period, *, currency: str | Currency | None = None
 ) -> CollectionPerformance:
+    """What was due in `period` and how much of it was collected, on time and in all."""
     items = list(contracts)
     cur = _one_currency(items, currency)
     last = period.end - timedelta(days=1)

@@ -64,17 +64,23 @@ __all__ = [
 
 
 class TierMode(enum.StrEnum):
+    """How brackets apply: the whole credit at one rate (flat), each slice at its rate (marginal), or retroactively."""
+
     FLAT = "flat"
     MARGINAL = "marginal"
     RETROACTIVE = "retroactive"
 
 
 class PayoutBasis(enum.StrEnum):
+    """When commission is earned: at booking or when the cash is collected."""
+
     BOOKING = "booking"
     COLLECTION = "collection"
 
 
 class LineKind(enum.StrEnum):
+    """What a statement line is: commission, bonus, the cap's deduction or a clawback."""
+
     COMMISSION = "commission"
     BONUS = "bonus"
     CAP = "cap"
@@ -216,6 +222,8 @@ class PeriodBonus:
 
 @define(kw_only=True)
 class CommissionPlan(Aggregate):
+    """How reps are paid: brackets over attainment, accelerators, caps, bonuses and the clawback window."""
+
     name: str
     currency: Currency
     mode: TierMode
@@ -633,6 +641,8 @@ def _won_at(value: object) -> datetime:
 
 
 class ClawbackReason(enum.StrEnum):
+    """Why commission is taken back: a refund, or a churn inside the clawback window."""
+
     REFUND = "refund"
     CHURN = "churn"
 
@@ -654,6 +664,8 @@ class ClawbackRequested(DomainEvent):
 
 @frozen(kw_only=True)
 class ClawbackApplied(DomainEvent):
+    """Event: a clawback was deducted on a commission statement."""
+
     adjustment_id: str
     rep_id: str
     deal_id: str

@@ -75,6 +75,8 @@ class RateTable:
 
 @frozen
 class ForecastLine:
+    """One deal's part in a forecast: its period, category, amount and probability-weighted amount."""
+
     opportunity_id: str
     owner_id: str
     period: Period
@@ -123,6 +125,8 @@ class ForecastTotals:
 
 @frozen
 class TargetComparison:
+    """Forecast against one owner's target: what is won, the commit and best-case landings, the gap."""
+
     owner_id: str
     period: Period
     target: Money
@@ -135,6 +139,8 @@ class TargetComparison:
 
 @frozen
 class Forecast(Result):
+    """The forecast of open and won deals by owner and period, in one currency through a rate table."""
+
     currency: Currency
     rates: RateTable
     period_kind: PeriodKind
@@ -321,6 +327,8 @@ class ForecastSnapshot(Aggregate):
 
 @frozen
 class ForecastAccuracy(Result):
+    """How close a forecast snapshot came to what was then booked."""
+
     period: Period
     taken_at: datetime
     forecast_commit: Money

@@ -50,6 +50,8 @@ _US = timedelta(microseconds=1)
 
 @frozen
 class FunnelStage:
+    """One stage of a funnel: deals that reached it, their amount, and the conversion to the next stage."""
+
     stage: str
     reached: int
     amount: Money
@@ -63,6 +65,8 @@ class FunnelStage:
 
 @frozen
 class FunnelReport(Result):
+    """A pipeline's funnel: stage by stage, win rates, cycle times, velocity and lost reasons."""
+
     pipeline: str
     stages: tuple[FunnelStage, ...]
     opportunities: int

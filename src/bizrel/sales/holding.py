@@ -18,6 +18,8 @@ __all__ = ["FollowUpKind", "Holding", "OwnershipChange"]
 
 
 class FollowUpKind(enum.StrEnum):
+    """What counts as following up a held record: an activity, a stage move or a won deal."""
+
     ACTIVITY = "activity"
     STAGE_CHANGE = "stage_change"
     WON_DEAL = "won_deal"
@@ -36,6 +38,8 @@ class OwnershipChange:
 
 @define(kw_only=True)
 class Holding:
+    """Who holds a lead or account, since when, from which pool, and the follow-ups that keep it held."""
+
     owner_id: str | None = None
     pool_id: str | None = None
     level: str | None = None

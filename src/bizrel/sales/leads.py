@@ -47,6 +47,8 @@ __all__ = [
 
 
 class LeadStatus(enum.StrEnum):
+    """Where a lead stands: new, qualified, disqualified, converted, or merged into another."""
+
     NEW = "new"
     QUALIFIED = "qualified"
     DISQUALIFIED = "disqualified"
@@ -79,6 +81,8 @@ class LeadNote:
 
 @frozen(kw_only=True)
 class LeadConverted(DomainEvent):
+    """Event: a lead was converted into an account and a deal."""
+
     lead_id: str
     opportunity_id: str
     account_id: str
@@ -88,12 +92,16 @@ class LeadConverted(DomainEvent):
 
 @frozen
 class ScoreCard:
+    """A lead's score: the total and the points each part gave."""
+
     total: int
     parts: tuple[tuple[str, int], ...]
 
 
 @frozen
 class LeadScoring:
+    """How leads are scored: points per attribute value, and the score a qualified lead needs."""
+
     email: int = 10
     phone: int = 10
     company: int = 10
@@ -129,6 +137,8 @@ class LeadScoring:
 
 @define(kw_only=True)
 class Lead(Aggregate):
+    """A prospect not yet qualified: source, contact, holding in the pool, status."""
+
     name: str
     source: str
     created_at: datetime
@@ -294,6 +304,8 @@ def find_duplicates(
 
 
 class AssignmentStrategy(enum.StrEnum):
+    """How new leads are assigned: round robin, by territory or by capacity."""
+
     ROUND_ROBIN = "round_robin"
     TERRITORY = "territory"
     CAPACITY = "capacity"

@@ -12,6 +12,7 @@ __all__ = ["normalize_domain"]
 
 
 def normalize_domain(value: str) -> str:
+    """A web domain as duplicates are compared by: lower case, no scheme, `www.` or path."""
     text = value.strip().lower()
     text = re.sub(r"^[a-z]+://", "", text).split("/", 1)[0]
     return text.removeprefix("www.")

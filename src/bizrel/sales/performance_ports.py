@@ -16,6 +16,8 @@ __all__ = ["PerformanceUnitOfWork"]
 
 
 class PerformanceUnitOfWork(SalesUnitOfWork, Protocol):
+    """The unit of work of sales performance: organisations, targets, plans, statements and contracts."""
+
     @property
     def organisations(self) -> Repository[SalesOrganisation]: ...
 

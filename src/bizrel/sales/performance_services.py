@@ -85,6 +85,7 @@ __all__ = [
 def create_organisation(
     uow: PerformanceUnitOfWork, *, name: str, root_team: str, root_name: str, id: str | None = None
 ) -> SalesOrganisation:
+    """Create a sales organisation with its root team."""
     org = SalesOrganisation.create(
         tenant_id=uow.tenant_id, id=id or new_id(), name=name, root_team=root_team, root_name=root_name
     )
@@ -93,6 +94,7 @@ def create_organisation(
 
 
 def add_team(uow: PerformanceUnitOfWork, org_id: str, team_id: str, name: str, parent_id: str) -> SalesOrganisation:
+    """Add a team under `parent_id` in an organisation."""
     org = uow.organisations.get(org_id)
     org.add_team(team_id, name, parent_id)
     return org
@@ -101,6 +103,7 @@ def add_team(uow: PerformanceUnitOfWork, org_id: str, team_id: str, name: str, p
 def assign_member(
     uow: PerformanceUnitOfWork, org_id: str, person_id: str, team_id: str, start: date, *, role: Role = Role.REP
 ) -> SalesOrganisation:
+    """Put a person in a team from `start` (attainment credits them from that day)."""
     org = uow.organisations.get(org_id)
     org.assign(person_id, team_id, start, role=role)
     return org
@@ -109,6 +112,7 @@ def assign_member(
 def member_leaves(
     uow: PerformanceUnitOfWork, org_id: str, person_id: str, end: date, *, role: Role = Role.REP
 ) -> SalesOrganisation:
+    """Record that a person leaves their team on `end`."""
     org = uow.organisations.get(org_id)
     org.leave(person_id, end, role=role)
     return org
@@ -129,6 +133,7 @@ def set_target(
     metric_name: str | None = None,
     id: str | None = None,
 ) -> Target:
+    """Set a target for an owner (rep, team or organisation) on a metric for a period."""
     target = Target.set(
         tenant_id=uow.tenant_id,
         id=id or new_id(),
@@ -247,6 +252,7 @@ def spread_target(uow: PerformanceUnitOfWork, target_id: str, distribution: Seas
 def revise_target(
     uow: PerformanceUnitOfWork, target_id: str, value: TargetValue, *, effective_from: date, reason: str
 ) -> Target:
+    """Change a target from `effective_from`, keeping the history and the reason."""
     target = uow.targets.get(target_id)
     target.revise(value, effective_from=effective_from, at=uow.clock.now(), reason=reason)
     return target
@@ -530,6 +536,7 @@ def create_contract(
     every_months: int = 1,
     id: str | None = None,
 ) -> Contract:
+    """Create the payment plan of a won deal: instalments in the given shares from `anchor`."""
     opportunity = uow.opportunities.get(opportunity_id)
     contract = Contract.from_opportunity(
         opportunity,
@@ -548,6 +555,7 @@ def create_contract(
 def issue_invoice(
     uow: PerformanceUnitOfWork, contract_id: str, instalment: int, *, invoice_id: str | None = None
 ) -> Invoice:
+    """Issue the invoice of an instalment."""
     contract = uow.contracts.get(contract_id)
     return contract.issue_invoice(invoice_id or new_id(), instalment, uow.clock.now().date())
 
@@ -561,6 +569,8 @@ def receive_payment(
     payment_id: str | None = None,
     reference: str = "",
 ) -> list[Application]:
+    """Record a payment on a contract, applied to the instalment named or the oldest open ones (excess is held
+    as credit)."""
     contract = uow.contracts.get(contract_id)
     return contract.receive_payment(
         payment_id or new_id(), amount, uow.clock.now(), instalment=instalment, reference=reference
@@ -568,10 +578,12 @@ def receive_payment(
 
 
 def apply_credit(uow: PerformanceUnitOfWork, contract_id: str, instalment: int) -> Application | None:
+    """Apply a contract's unapplied credit to an instalment; None when there is none."""
     return uow.contracts.get(contract_id).apply_credit(instalment, uow.clock.now())
 
 
 def void_instalment(uow: PerformanceUnitOfWork, contract_id: str, instalment: int, reason: str) -> Contract:
+    """Void an instalment (it will not be collected), with the reason."""
     contract = uow.contracts.get(contract_id)
     contract.void_instalment(instalment, uow.clock.now(), reason)
     return contract

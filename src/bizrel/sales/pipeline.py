@@ -48,6 +48,8 @@ def _probability(value: object) -> Decimal:
 
 
 class PipelineKind(enum.StrEnum):
+    """What a pipeline sells: new business, renewal or upsell."""
+
     NEW_BUSINESS = "new_business"
     RENEWAL = "renewal"
     UPSELL = "upsell"
@@ -173,6 +175,8 @@ class Pipeline(Aggregate):
 
 
 class OpportunityStatus(enum.StrEnum):
+    """Whether a deal is open, won or lost."""
+
     OPEN = "open"
     WON = "won"
     LOST = "lost"
@@ -190,6 +194,8 @@ class StageChange:
 
 @frozen
 class StageApproval:
+    """An approval a stage required: who gave it and when."""
+
     stage: str
     approved_by: str
     approved_at: datetime
@@ -197,6 +203,8 @@ class StageApproval:
 
 @frozen(kw_only=True)
 class OpportunityOpened(DomainEvent):
+    """Event: a deal was opened in a pipeline."""
+
     opportunity_id: str
     pipeline_id: str
     owner_id: str
@@ -205,6 +213,8 @@ class OpportunityOpened(DomainEvent):
 
 @frozen(kw_only=True)
 class OpportunityStageChanged(DomainEvent):
+    """Event: a deal moved to another stage."""
+
     opportunity_id: str
     from_stage: str
     to_stage: str
@@ -213,6 +223,8 @@ class OpportunityStageChanged(DomainEvent):
 
 @frozen(kw_only=True)
 class OpportunityWon(DomainEvent):
+    """Event: a deal was won (customer success takes it from here)."""
+
     opportunity_id: str
     owner_id: str
     account_name: str
@@ -222,6 +234,8 @@ class OpportunityWon(DomainEvent):
 
 @frozen(kw_only=True)
 class OpportunityLost(DomainEvent):
+    """Event: a deal was lost, with the reason."""
+
     opportunity_id: str
     reason: str
 

@@ -30,12 +30,16 @@ __all__ = [
 
 
 class RecordKind(enum.StrEnum):
+    """What a pool holds: leads or accounts."""
+
     LEAD = "lead"
     ACCOUNT = "account"
 
 
 @frozen(kw_only=True)
 class ReturnedToPool(DomainEvent):
+    """Event: a record went back to the public pool (not followed up in time, or released)."""
+
     record_kind: RecordKind
     record_id: str
     pool_id: str
@@ -45,6 +49,8 @@ class ReturnedToPool(DomainEvent):
 
 @frozen(kw_only=True)
 class ClaimedFromPool(DomainEvent):
+    """Event: a rep claimed a record from the pool."""
+
     record_kind: RecordKind
     record_id: str
     pool_id: str
@@ -54,6 +60,8 @@ class ClaimedFromPool(DomainEvent):
 
 @frozen(kw_only=True)
 class PoolReturnReminder(DomainEvent):
+    """Event: a held record will return to the pool soon unless followed up."""
+
     record_kind: RecordKind
     record_id: str
     pool_id: str

@@ -18,6 +18,8 @@ __all__ = ["SalesUnitOfWork"]
 
 
 class SalesUnitOfWork(IdentityUnitOfWork, Protocol):
+    """The unit of work of the sales process: pipelines, deals, leads, accounts, activities and pools."""
+
     @property
     def clock(self) -> Clock: ...
 

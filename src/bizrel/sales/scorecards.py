@@ -77,6 +77,8 @@ class KpiSpec:
 
 @frozen
 class KpiLine:
+    """One KPI of a scorecard: attainment, the credited part, its weight and the points."""
+
     kpi: str
     attainment: Decimal | None
     credited: Decimal
@@ -86,6 +88,8 @@ class KpiLine:
 
 @frozen
 class ScoreResult:
+    """One owner's scorecard: each KPI's points and the total."""
+
     owner_id: str
     lines: tuple[KpiLine, ...]
     score: Decimal
@@ -144,6 +148,8 @@ def kpi_attainments(reports: Mapping[str, AttainmentReport]) -> dict[str, dict[s
 
 @frozen
 class ScorecardReport(Result):
+    """Scorecards of every owner for a period, ranked."""
+
     scorecard: Scorecard
     period: Period
     results: tuple[ScoreResult, ...]
@@ -196,6 +202,8 @@ class PeriodReview(Aggregate):
 
 @frozen
 class ReviewComparisonRow:
+    """One owner's figures in two review periods, side by side."""
+
     owner_id: str
     previous_score: Decimal | None
     current_score: Decimal | None

@@ -120,6 +120,7 @@ def open_opportunity(
     contact_id: str | None = None,
     fields: Mapping[str, str] | None = None,
 ) -> Opportunity:
+    """Open a deal in a pipeline, at its first stage unless `stage` is given; `id` is generated when omitted."""
     pipeline = uow.pipelines.get(pipeline_id)
     if account_id is not None:
         account = uow.accounts.get(account_id)
@@ -188,12 +189,14 @@ def move_opportunity(
 
 
 def approve_stage(uow: SalesUnitOfWork, opportunity_id: str, stage: str, *, approved_by: str) -> Opportunity:
+    """Record the approval a stage requires before a deal may enter it."""
     opportunity = uow.opportunities.get(opportunity_id)
     opportunity.approve(stage, approved_by, uow.clock.now(), uow.pipelines.get(opportunity.pipeline_id))
     return opportunity
 
 
 def win_opportunity(uow: SalesUnitOfWork, opportunity_id: str) -> Opportunity:
+    """Win a deal (its pipeline's exit criteria must hold); the bridge hands it to customer success."""
     opportunity = uow.opportunities.get(opportunity_id)
     now = uow.clock.now()
     opportunity.win(
@@ -204,6 +207,7 @@ def win_opportunity(uow: SalesUnitOfWork, opportunity_id: str) -> Opportunity:
 
 
 def lose_opportunity(uow: SalesUnitOfWork, opportunity_id: str, reason: str) -> Opportunity:
+    """Lose a deal, with the reason the win-probability model and reports learn from."""
     opportunity = uow.opportunities.get(opportunity_id)
     opportunity.lose(reason, uow.clock.now(), uow.pipelines.get(opportunity.pipeline_id))
     return opportunity
@@ -212,6 +216,7 @@ def lose_opportunity(uow: SalesUnitOfWork, opportunity_id: str, reason: str) -> 
 def override_forecast_category(
     uow: SalesUnitOfWork, opportunity_id: str, category: ForecastCategory | str | None
 ) -> Opportunity:
+    """Put a deal in a forecast category by hand (None: back to the stage's default)."""
     opportunity = uow.opportunities.get(opportunity_id)
     opportunity.override_forecast(None if category is None else ForecastCategory(category))
     return opportunity
@@ -293,6 +298,7 @@ def lead_duplicates(uow: SalesUnitOfWork, lead_id: str) -> list[IdentityMatch]:
 
 
 def merge_leads(uow: SalesUnitOfWork, survivor_id: str, duplicate_id: str) -> Lead:
+    """Merge a duplicate lead into the survivor: fields it lacks are filled in, both histories are kept."""
     survivor, duplicate = uow.leads.get(survivor_id), uow.leads.get(duplicate_id)
     survivor.absorb(duplicate, uow.clock.now())
     return survivor
@@ -301,6 +307,7 @@ def merge_leads(uow: SalesUnitOfWork, survivor_id: str, duplicate_id: str) -> Le
 def qualify_lead(
     uow: SalesUnitOfWork, lead_id: str, qualification: Qualification, scoring: LeadScoring | None = None
 ) -> ScoreCard:
+    """Record a lead's qualification and, with `scoring`, its score."""
     return uow.leads.get(lead_id).qualify(qualification, scoring or LeadScoring(), uow.clock.now())
 
 
@@ -314,6 +321,7 @@ def create_assignment_rule(
     capacities: Mapping[str, int] | None = None,
     id: str | None = None,
 ) -> AssignmentRule:
+    """Create a rule that assigns new leads to reps (round robin, by territory or by capacity)."""
     rule = AssignmentRule(
         tenant_id=uow.tenant_id,
         id=_id(id),
@@ -349,6 +357,8 @@ def assign_lead(uow: SalesUnitOfWork, lead_id: str, rule_id: str) -> Lead:
 
 @frozen
 class Conversion:
+    """What converting a lead gave: the lead, the account, its contact and the deal."""
+
     lead: Lead
     account: Account
     contact: Contact
@@ -469,6 +479,7 @@ def log_activity(
 
 
 def complete_activity(uow: SalesUnitOfWork, activity_id: str) -> Activity:
+    """Mark a sales activity as done."""
     activity = uow.activities.get(activity_id)
     activity.complete(uow.clock.now())
     _touch_for(uow, activity)
@@ -493,6 +504,7 @@ def create_pool(
     cooldown_days: int = 0,
     id: str | None = None,
 ) -> PoolPolicy:
+    """Create a public pool (公海) that leads or accounts return to when not followed up in time."""
     pool = PoolPolicy(
         tenant_id=uow.tenant_id,
         id=_id(id),
@@ -634,6 +646,8 @@ def set_contract_end(uow: SalesUnitOfWork, account_id: str, contract_end: date |
 
 @frozen
 class SweepResult:
+    """What a pool sweep did: the records returned (with why) and those reminded (with when they return)."""
+
     returned: tuple[tuple[RecordKind, str, str], ...]  # (kind, id, reason)
     reminded: tuple[tuple[RecordKind, str, datetime], ...]  # (kind, id, returns at)
 

@@ -66,6 +66,8 @@ def choice(options: type[E], value: object, field: str) -> E:
 
 
 class Metric(enum.StrEnum):
+    """What a target counts: bookings, collections, new customers, activities, or a custom metric."""
+
     BOOKINGS = "bookings"
     COLLECTIONS = "collections"
     NEW_CUSTOMERS = "new_customers"
@@ -78,6 +80,8 @@ COUNT_METRICS = frozenset({Metric.NEW_CUSTOMERS, Metric.ACTIVITIES})
 
 
 class OwnerKind(enum.StrEnum):
+    """Who a target is for: a rep, a team or the organisation."""
+
     REP = "rep"
     TEAM = "team"
     ORG = "org"
@@ -119,6 +123,7 @@ def allocate_value(value: TargetValue, weights: Mapping[str, Weight], field: str
 
 
 def equal_weights(keys: Iterable[str]) -> dict[str, Decimal]:
+    """Weights that split a target equally between `keys`."""
     return {k: Decimal(1) for k in keys}
 
 
@@ -246,6 +251,8 @@ class TargetRevision:
 
 @frozen(kw_only=True)
 class TargetSet(DomainEvent):
+    """Event: a target was set."""
+
     target_id: str
     metric: Metric
     owner_kind: OwnerKind
@@ -256,6 +263,8 @@ class TargetSet(DomainEvent):
 
 @frozen(kw_only=True)
 class TargetRevised(DomainEvent):
+    """Event: a target was revised, from a date, with the reason."""
+
     target_id: str
     previous: Money | int
     value: Money | int

@@ -31,6 +31,8 @@ __all__ = [
 
 
 class Role(enum.StrEnum):
+    """A person's role in a team: rep or manager."""
+
     REP = "rep"
     MANAGER = "manager"
 
@@ -66,6 +68,8 @@ class Membership:
 
 @frozen(kw_only=True)
 class MemberJoined(DomainEvent):
+    """Event: a person joined a team."""
+
     person_id: str
     team_id: str
     role: Role
@@ -74,6 +78,8 @@ class MemberJoined(DomainEvent):
 
 @frozen(kw_only=True)
 class MemberLeft(DomainEvent):
+    """Event: a person left a team."""
+
     person_id: str
     team_id: str
     role: Role

@@ -47,6 +47,8 @@ def _get(record: Any, name: str) -> Any:
 
 @frozen
 class Factor:
+    """One attribute value's pull on a deal's win probability: the deals won and lost that had it."""
+
     name: str
     value: str
     won: int
@@ -59,6 +61,8 @@ class Factor:
 
 @frozen
 class WinExplanation(Result):
+    """Why the model gives a deal its win probability: the base rate and each factor."""
+
     probability: Decimal
     prior: Decimal
     factors: tuple[Factor, ...]

@@ -50,6 +50,8 @@ class RowError:
 
 @define
 class ImportReport:
+    """What an import did: rows read and imported, batches committed and rejected, every row error."""
+
     kind: str
     dry_run: bool
     rows_read: int = 0

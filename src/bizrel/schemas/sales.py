@@ -13,11 +13,15 @@ __all__ = ["OpportunityIn", "PipelineIn", "StageIn", "open_opportunity_from"]
 
 
 class StageIn(Strict):
+    """A pipeline stage as an API receives it: name and win probability."""
+
     name: str = Field(min_length=1, max_length=200)
     probability: str = Field(pattern=r"^(0(\.\d+)?|1(\.0+)?)$")
 
 
 class PipelineIn(Strict):
+    """A pipeline as an API receives it: name and stages."""
+
     name: str = Field(min_length=1, max_length=200)
     stages: list[StageIn] = Field(min_length=1)
 
@@ -35,6 +39,7 @@ class OpportunityIn(Strict):
 
 
 def open_opportunity_from(uow: SalesUnitOfWork, command: OpportunityIn) -> Opportunity:
+    """Open a deal from a validated API payload."""
     return open_opportunity(
         uow,
         pipeline_id=command.pipeline_id,

@@ -76,6 +76,8 @@ class AdapterContract(abc.ABC):
 
 
 class StoreContract(AdapterContract):
+    """The contract every store adapter passes: tenancy, filters, ordering, versions, the outbox."""
+
     # -- helpers ----------------------------------------------------------------------------------
 
     def _seed(self, store: Store, tenant: str, n: int = 1) -> None:

@@ -76,6 +76,8 @@ _templates = st.builds(
 
 
 class BridgeStoreContract(AdapterContract):
+    """The bridge's part of the adapter contract: handoffs, signals and onboarding plans."""
+
     def test_handoff_and_signal_read_back_equal(self, store: Store) -> None:
         tenant = fresh_tenant()
         handoff = _handoff(tenant, "handoff:o1", date(2026, 11, 6))

@@ -109,6 +109,8 @@ def customers(tenant_id: str = "t1") -> st.SearchStrategy[Customer]:
 
 
 class CustomerStoreContract(AdapterContract):
+    """Customer management's part of the adapter contract."""
+
     def _seed(self, store: Store, tenant: str, n: int = 3) -> None:
         with store.unit_of_work(tenant) as uow:
             for i in range(n):

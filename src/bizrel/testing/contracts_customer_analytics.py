@@ -108,6 +108,8 @@ def survey_responses(draw: st.DrawFn, tenant_id: str = "t1") -> SurveyResponse:
 
 
 class CustomerAnalyticsContract(AdapterContract):
+    """Customer analytics' part of the adapter contract: surveys, responses, segments."""
+
     def _survey(self, store: Store, tenant: str, kind: str = "nps") -> None:
         with store.unit_of_work(tenant) as uow:
             create_survey(uow, id="s", name="Relationship survey", kind=kind, question="Would you recommend us?")

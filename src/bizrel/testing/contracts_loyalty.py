@@ -109,6 +109,8 @@ def worked_account(draw: st.DrawFn, program: LoyaltyProgram, customer_id: str = 
 
 
 class LoyaltyStoreContract(AdapterContract):
+    """Loyalty's part of the adapter contract: programs, accounts and their ledgers."""
+
     def _seed(self, store: Store, tenant: str, members: int = 1, dollars: int = 100) -> LoyaltyProgram:
         program = loyalty_program(tenant, pending_days=0, signup_bonus=0, campaigns=[])
         with store.unit_of_work(tenant) as uow:

@@ -56,6 +56,8 @@ Q1 = Period.quarter(2026, 1)
 
 
 class PerformanceStoreContract(AdapterContract):
+    """Sales performance's part of the adapter contract: organisations, targets, plans, contracts."""
+
     def _seed(self, store: Store, tenant: str) -> None:
         """An organisation, a won deal of 90,000 USD with a three-instalment contract, a plan, targets."""
         with store.unit_of_work(tenant) as uow:

@@ -49,6 +49,8 @@ __all__ = ["SalesProcessContract"]
 
 
 class SalesProcessContract(AdapterContract):
+    """The sales process's part of the adapter contract: leads, pools, activities, accounts."""
+
     def _story(self, store: Store, clock: FixedClock, tenant: str) -> str:
         """Every sales-process aggregate, written through the services; returns the opportunity id."""
         with store.unit_of_work(tenant) as uow:

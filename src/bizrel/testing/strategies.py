@@ -43,12 +43,14 @@ _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def currencies() -> st.SearchStrategy[Currency]:
+    """Hypothesis strategy: any ISO 4217 currency bizrel knows."""
     return st.sampled_from(sorted(MINOR_UNITS)).map(Currency.of)
 
 
 def money(
     currency: str | None = None, *, min_minor: int = -(10**12), max_minor: int = 10**12
 ) -> st.SearchStrategy[Money]:
+    """Hypothesis strategy: Money in `currency` (any when None) between the given minor-unit bounds."""
     cur = st.just(Currency.of(currency)) if currency else currencies()
     return st.builds(Money.from_minor, st.integers(min_minor, max_minor), cur)
 

@@ -68,6 +68,8 @@ class InsufficientPoints(InvariantViolation):
 
 
 class EntryKind(enum.StrEnum):
+    """What a ledger entry did to the points: earn, redeem, expire, adjust or reverse."""
+
     EARN = "earn"
     REDEEM = "redeem"
     EXPIRE = "expire"
@@ -217,6 +219,8 @@ class _History:
 
 @frozen(kw_only=True)
 class LoyaltyEvent(DomainEvent):
+    """The base of every loyalty event: which program and member it concerns."""
+
     account_id: str
     program_id: str
     customer_id: str
@@ -225,6 +229,8 @@ class LoyaltyEvent(DomainEvent):
 
 @frozen(kw_only=True)
 class PointsEarned(LoyaltyEvent):
+    """Event: a member earned points (a purchase or a bonus)."""
+
     points: int
     reason: str
     source: str
@@ -232,18 +238,24 @@ class PointsEarned(LoyaltyEvent):
 
 @frozen(kw_only=True)
 class PointsRedeemed(LoyaltyEvent):
+    """Event: a member redeemed points."""
+
     points: int
     value: Money
 
 
 @frozen(kw_only=True)
 class PointsExpired(LoyaltyEvent):
+    """Event: points expired unused."""
+
     points: int
     lot: int
 
 
 @frozen(kw_only=True)
 class PointsReversed(LoyaltyEvent):
+    """Event: earned points were taken back (a refund) or a redemption was undone."""
+
     points: int  # signed: negative when a refund took points back, positive when a redemption was undone
     reason: str
     source: str
@@ -251,12 +263,16 @@ class PointsReversed(LoyaltyEvent):
 
 @frozen(kw_only=True)
 class PointsAdjusted(LoyaltyEvent):
+    """Event: points were adjusted by hand, with the reason."""
+
     points: int
     reason: str
 
 
 @frozen(kw_only=True)
 class TierChanged(LoyaltyEvent):
+    """Event: a member moved to another tier."""
+
     from_tier: str
     to_tier: str
 

@@ -13,6 +13,8 @@ __all__ = ["LoyaltyUnitOfWork"]
 
 
 class LoyaltyUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work of loyalty: programs and member accounts."""
+
     @property
     def clock(self) -> Clock: ...
 

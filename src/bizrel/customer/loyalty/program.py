@@ -86,6 +86,8 @@ def local_midnight(day: date, tz: tzinfo) -> datetime:
 
 
 class ExpiryKind(enum.StrEnum):
+    """When earned points expire: never, a number of months after earning, or at the end of a period."""
+
     NEVER = "never"
     MONTHS_AFTER_EARNING = "months_after_earning"
     END_OF_PERIOD = "end_of_period"
@@ -145,16 +147,22 @@ class DebtPolicy(enum.StrEnum):
 
 
 class TierMetric(enum.StrEnum):
+    """What a tier is earned by: points earned or money spent."""
+
     POINTS_EARNED = "points_earned"
     MONEY_SPENT = "money_spent"
 
 
 class TierWindow(enum.StrEnum):
+    """Over which window tier qualification is measured: rolling months or the calendar year."""
+
     ROLLING = "rolling"  # the last window_months before now; reviews every review_months from enrolment
     CALENDAR_YEAR = "calendar_year"  # the current local calendar year; reviews on 1 January
 
 
 class BonusKind(enum.StrEnum):
+    """The bonuses a program can award: signup, birthday, referral and the like."""
+
     SIGNUP = "signup"
     BIRTHDAY = "birthday"
     REFERRAL = "referral"
@@ -193,6 +201,8 @@ class Campaign:
 
 @frozen(kw_only=True)
 class InvoiceLine:
+    """One line of an invoice points are earned on: its amount and category."""
+
     id: str
     amount: Money
     category: str = ""

@@ -64,6 +64,7 @@ def enroll(uow: LoyaltyUnitOfWork, program_id: str, customer_id: str) -> Loyalty
 
 
 def earn_points(uow: LoyaltyUnitOfWork, program_id: str, customer_id: str, invoice: Invoice, *, key: str) -> Entry:
+    """Credit the points `invoice` earns under the program's rules; `key` makes a retry harmless."""
     program, account = _account(uow, program_id, customer_id)
     return account.earn(program, invoice, at=uow.clock.now(), key=key)
 
@@ -71,11 +72,13 @@ def earn_points(uow: LoyaltyUnitOfWork, program_id: str, customer_id: str, invoi
 def award_bonus(
     uow: LoyaltyUnitOfWork, program_id: str, customer_id: str, kind: BonusKind, *, key: str, reference: str = ""
 ) -> Entry:
+    """Award the program's bonus of `kind` to a member, once per `key`."""
     program, account = _account(uow, program_id, customer_id)
     return account.award_bonus(program, kind, at=uow.clock.now(), key=key, reference=reference)
 
 
 def redeem_points(uow: LoyaltyUnitOfWork, program_id: str, customer_id: str, points: int, *, key: str) -> Entry:
+    """Redeem `points` from a member's usable points, the lots expiring first going first (FEFO); once per `key`."""
     program, account = _account(uow, program_id, customer_id)
     return account.redeem(program, points, at=uow.clock.now(), key=key)
 
@@ -90,6 +93,7 @@ def refund_invoice(
     lines: Mapping[str, Money] | None = None,
     amount: Money | None = None,
 ) -> Entry:
+    """Take back the points of returned goods, in proportion to the amount returned (`lines` or `amount`)."""
     program, account = _account(uow, program_id, customer_id)
     return account.refund(program, invoice_id, at=uow.clock.now(), key=key, lines=lines, amount=amount)
 
@@ -97,6 +101,7 @@ def refund_invoice(
 def reverse_redemption(
     uow: LoyaltyUnitOfWork, program_id: str, customer_id: str, redemption_key: str, *, key: str
 ) -> Entry:
+    """Give back the points of an earlier redemption (its key), to the lots they came from."""
     program, account = _account(uow, program_id, customer_id)
     return account.reverse_redemption(program, redemption_key, at=uow.clock.now(), key=key)
 
@@ -104,6 +109,7 @@ def reverse_redemption(
 def adjust_points(
     uow: LoyaltyUnitOfWork, program_id: str, customer_id: str, points: int, *, reason: str, key: str
 ) -> Entry:
+    """Add or remove points by hand; the reason is kept in the ledger."""
     program, account = _account(uow, program_id, customer_id)
     return account.adjust(program, points, reason=reason, at=uow.clock.now(), key=key)
 
@@ -138,6 +144,7 @@ def review_tiers(uow: LoyaltyUnitOfWork, program_id: str) -> int:
 
 
 def member_statement(uow: LoyaltyUnitOfWork, program_id: str, customer_id: str, *, days: int = 30) -> Statement:
+    """A member's statement over the last `days`: balance, entries and points about to expire."""
     program, account = _account(uow, program_id, customer_id)
     return statement(program, account, at=uow.clock.now(), days=days)
 

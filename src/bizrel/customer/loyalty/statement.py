@@ -30,6 +30,8 @@ class ExpiringPoints:
 
 @frozen(kw_only=True)
 class Statement(Result):
+    """A member's statement: balance, tier, the period's entries and the points expiring soon."""
+
     customer_id: str
     at: datetime
     balance: int
