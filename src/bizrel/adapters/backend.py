@@ -1,4 +1,8 @@
-"""What a storage backend must do for the shared unit of work: one transaction's reads and writes."""
+"""What a storage backend must do for the shared unit of work: one transaction's reads and writes.
+
+Every `tenant_id` a backend receives or returns is the tenant's key (`schema.tenant_key`): the
+callers check and encode it once, so a backend never sees an unchecked tenant id.
+"""
 
 from __future__ import annotations
 

@@ -42,8 +42,8 @@ except ImportError as exc:  # tests/unit/adapters/test_postgres.py hides psycopg
 
 from bizrel.adapters.backend import OutboxRecord, PendingEvent, Row
 from bizrel.adapters.registry import MIGRATIONS
-from bizrel.adapters.schema import NUL_OR_UTF8_UNSAFE, AggregateTable, escape_text, portable_value
-from bizrel.adapters.sql import Dialect, SqlTransaction, migrate
+from bizrel.adapters.schema import NUL_OR_UTF8_UNSAFE, AggregateTable, escape_text, portable_value, tenant_key
+from bizrel.adapters.sql import Dialect, SqlTransaction, migrate, refuse_newer
 from bizrel.adapters.store import Store
 from bizrel.adapters.unit_of_work import encode_body, outbox_record
 from bizrel.core.aggregate import Aggregate
@@ -189,13 +189,13 @@ class PostgresTransaction(SqlTransaction):
         self._conn: psycopg.Connection[Any] | None = conn
         self._tenant: str | None = None
 
-    def cursor(self, tenant_id: str) -> psycopg.Cursor[Any]:
-        """This transaction's cursor, scoped to the tenant (for COPY)."""
-        self._scope(tenant_id)
+    def cursor(self, key: str) -> psycopg.Cursor[Any]:
+        """This transaction's cursor, scoped to the tenant key (for COPY)."""
+        self._scope(key)
         return self._raw
 
-    def _scope(self, tenant_id: str) -> str:
-        key = pg_key(tenant_id)
+    def _scope(self, key: str) -> str:
+        """Set the tenant for row-level security; `key` is already `tenant_key(tenant id)`."""
         if self._backend.row_level_security and key != self._tenant:
             self._cur.execute("SELECT set_config('bizrel.tenant', %s, true)", (key,))
             self._tenant = key
@@ -322,6 +322,7 @@ class PostgresBackend:
                     "applied_at TIMESTAMPTZ NOT NULL)"
                 )
             applied = {row[0] for row in cur.execute("SELECT version FROM schema_version")}
+            refuse_newer(applied, MIGRATIONS)  # raised inside the transaction: it rolls back
             migrate(cur, DIALECT, MIGRATIONS, applied, _now())
             self._secure(cur)
 
@@ -357,7 +358,7 @@ class PostgresBackend:
             if self.row_level_security:
                 if tenant_id is None:
                     raise ValidationError("tenant_id", None, "row-level security mode works one tenant at a time")
-                cur.execute("SELECT set_config('bizrel.tenant', %s, true)", (pg_key(tenant_id),))
+                cur.execute("SELECT set_config('bizrel.tenant', %s, true)", (tenant_id,))
             yield cur
 
     def read(self, sql: str, params: Sequence[object] = (), tenant_id: str | None = None) -> list[tuple[object, ...]]:
@@ -372,7 +373,7 @@ class PostgresBackend:
     def pending_events(self, tenant_id: str | None, limit: int) -> list[PendingEvent]:
         """Claim up to `limit` undelivered events, oldest first; concurrent dispatchers skip claimed ones."""
         tenant_clause = "" if tenant_id is None else "AND tenant_id = %s "
-        params: list[Any] = [] if tenant_id is None else [pg_key(tenant_id)]
+        params: list[Any] = [] if tenant_id is None else [tenant_id]
         with self._session(tenant_id) as cur:
             cur.execute(
                 "UPDATE outbox SET claimed_until = now() + make_interval(secs => %s) WHERE seq IN ("
@@ -383,14 +384,14 @@ class PostgresBackend:
                 [_CLAIM_SECONDS, *params, limit],
             )
             rows = sorted(cur.fetchall())
-        return [PendingEvent(pg_unkey(t), e, name, payload, attempts) for _, t, e, name, payload, attempts in rows]
+        return [PendingEvent(t, e, name, payload, attempts) for _, t, e, name, payload, attempts in rows]
 
     def mark_dispatched(self, tenant_id: str, event_ids: Sequence[str], at: str) -> None:
         with self._session(tenant_id) as cur:
             cur.executemany(
                 "UPDATE outbox SET dispatched_at = %s, attempts = attempts + 1, claimed_until = NULL "
                 "WHERE tenant_id = %s AND event_id = %s",
-                [(at, pg_key(tenant_id), e) for e in event_ids],
+                [(at, tenant_id, e) for e in event_ids],
             )
 
     def mark_failed(self, tenant_id: str, event_id: str, error: str) -> None:
@@ -398,7 +399,7 @@ class PostgresBackend:
             cur.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = %s, claimed_until = NULL "
                 "WHERE tenant_id = %s AND event_id = %s",
-                (pg_key(error), pg_key(tenant_id), event_id),
+                (pg_key(error), tenant_id, event_id),
             )
 
     def close(self) -> None:
@@ -486,6 +487,7 @@ def bulk_load(
         raise ValidationError("store", store.url, "bulk_load needs a PostgreSQL store")
     table = _table(table_or_kind)
     tenant_id = tenant(tenant_id)
+    key = tenant_key(tenant_id)
     done: list[Aggregate] = []
     rows = _rows(table, tenant_id, aggregates, done, progress)
     events: list[DomainEvent] = []
@@ -494,13 +496,13 @@ def bulk_load(
         with _conflicts():
             if backend.row_level_security:
                 while batch := list(islice(rows, 1000)):
-                    txn.insert(table, tenant_id, batch)
+                    txn.insert(table, key, batch)
             else:
-                _copy(txn.cursor(tenant_id), table, pg_key(tenant_id), rows)
+                _copy(txn.cursor(key), table, key, rows)
             events = [e for a in done for e in a.pending_events]
             if events:
                 records = [outbox_record(e, dispatched=not store.bus.handlers_for(e)) for e in events]
-                txn.append_outbox(tenant_id, records)
+                txn.append_outbox(key, records)
             txn.commit()
     except pg_errors.UniqueViolation:
         txn.rollback()

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from attrs import field, frozen
 
+from bizrel.core.ids import tenant
+
 __all__ = [
     "AggregateTable",
     "ChildTable",
@@ -24,6 +26,7 @@ __all__ = [
     "Migration",
     "escape_text",
     "portable_value",
+    "tenant_key",
     "utc_text",
 ]
 
@@ -104,6 +107,17 @@ def _escape(match: re.Match[str]) -> str:
 def escape_text(value: str, unsafe: re.Pattern[str] = UTF8_UNSAFE) -> str:
     """`value` in the order-preserving code above (unchanged when nothing in it is unsafe)."""
     return unsafe.sub(_escape, value) if unsafe.search(value) else value
+
+
+def tenant_key(tenant_id: str) -> str:
+    """The tenant id as every adapter stores and binds it: the one check and the one encoding.
+
+    The check is `bizrel.core.ids.tenant` (a ValidationError at the call for anything else); the
+    code is the order-preserving one above, which is injective, so two different tenant ids never
+    share a key. Every path (unit of work, push-down, bulk load, export, import, dispatch) binds
+    this key and nothing else, so no path can reach a tenant by naming its stored form.
+    """
+    return escape_text(tenant(tenant_id), NUL_OR_UTF8_UNSAFE)
 
 
 def portable_value(value: Any) -> Any:

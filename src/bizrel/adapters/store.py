@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from bizrel.adapters.backend import Backend
 from bizrel.adapters.codec import decode_event
-from bizrel.adapters.schema import portable_value
+from bizrel.adapters.schema import portable_value, tenant_key
 from bizrel.adapters.unit_of_work import StoreUnitOfWork
 from bizrel.core.clock import Clock, SystemClock
 from bizrel.core.errors import ValidationError
@@ -42,6 +42,7 @@ class Store:
 
     def deliver(self, tenant_id: str, events: list[DomainEvent]) -> None:
         """Run handlers for freshly committed events; failures stay in the outbox for a retry."""
+        key = tenant_key(tenant_id)
         done = []
         for event in events:
             handlers = self.bus.handlers_for(event)
@@ -51,11 +52,11 @@ class Store:
                 for handler in handlers:
                     handler(event)
             except Exception as exc:
-                self.backend.mark_failed(tenant_id, event.event_id, f"{type(exc).__name__}: {exc}")
+                self.backend.mark_failed(key, event.event_id, f"{type(exc).__name__}: {exc}")
             else:
                 done.append(event.event_id)
         if done:
-            self.backend.mark_dispatched(tenant_id, done, self._now())
+            self.backend.mark_dispatched(key, done, self._now())
 
     def dispatch_pending(self, tenant_id: str | None = None, limit: int = 1000) -> int:
         """Deliver events that were committed but not yet handled (after a crash or a failure).
@@ -64,7 +65,8 @@ class Store:
         handler's work and the outbox being marked. Returns how many events were delivered.
         """
         delivered = 0
-        for pending in self.backend.pending_events(tenant_id, limit):
+        key = None if tenant_id is None else tenant_key(tenant_id)
+        for pending in self.backend.pending_events(key, limit):
             event = decode_event(pending.type_name, json.loads(pending.payload))
             try:
                 for handler in self.bus.handlers_for(event):

@@ -26,7 +26,7 @@ from bizrel.adapters import (
 from bizrel.adapters.backend import Backend, OutboxRecord, Row, Transaction
 from bizrel.adapters.codec import decode, encode, encode_event
 from bizrel.adapters.personal_data import PERSONAL_DATA
-from bizrel.adapters.schema import AggregateTable, portable_value
+from bizrel.adapters.schema import AggregateTable, portable_value, tenant_key
 from bizrel.bridge import Handoff, OnboardingPlan, SalesSignal
 from bizrel.bridge.erasure import ErasureRequest
 from bizrel.core.aggregate import Aggregate
@@ -127,7 +127,7 @@ class TableRepository(Generic[A]):
         tracked = uow._seen.get((self._table.name, id))
         if tracked is not None:
             return tracked.aggregate  # type: ignore[return-value]
-        loaded = uow._txn().load(self._table, uow.tenant_id, id)
+        loaded = uow._txn().load(self._table, uow._key, id)
         if loaded is None:
             return None
         version, body = loaded
@@ -151,7 +151,7 @@ class TableRepository(Generic[A]):
     def list(self, *, order_by: str | None = None, limit: int | None = None, **filters: Any) -> builtins.list[A]:
         uow = self._uow
         uow.flush()
-        rows = uow._txn().select(self._table, uow.tenant_id, self._filters(filters, order_by), order_by, limit)
+        rows = uow._txn().select(self._table, uow._key, self._filters(filters, order_by), order_by, limit)
         result: list[A] = []
         for id, version, body in rows:
             tracked = uow._seen.get((self._table.name, id))
@@ -161,7 +161,7 @@ class TableRepository(Generic[A]):
     def count(self, **filters: Any) -> int:
         uow = self._uow
         uow.flush()
-        return uow._txn().count(self._table, uow.tenant_id, self._filters(filters, None))
+        return uow._txn().count(self._table, uow._key, self._filters(filters, None))
 
     def _filters(self, filters: dict[str, Any], order_by: str | None) -> builtins.list[tuple[str, Any]]:
         known = self._table.column_names
@@ -191,6 +191,7 @@ class StoreUnitOfWork:
 
     def __init__(self, store: Store, tenant_id: str) -> None:
         self.tenant_id: TenantId = tenant(tenant_id)
+        self._key = tenant_key(tenant_id)  # what the backend stores and binds
         self._store = store
         self._backend: Backend = store.backend
         self._transaction: Transaction | None = None
@@ -255,9 +256,9 @@ class StoreUnitOfWork:
             return
         txn = self._txn()
         for table, items in inserts.values():
-            txn.insert(table, self.tenant_id, [row for _, row in items])
+            txn.insert(table, self._key, [row for _, row in items])
         for table, items in updates.values():
-            txn.update(table, self.tenant_id, [row for _, row in items])
+            txn.update(table, self._key, [row for _, row in items])
         for group in (*inserts.values(), *updates.values()):
             for tracked, row in group[1]:
                 tracked.body = row.body
@@ -270,7 +271,7 @@ class StoreUnitOfWork:
             for tracked in self._seen.values():
                 events.extend(tracked.aggregate.collect_events())
             if events:
-                self._txn().append_outbox(self.tenant_id, self._outbox(events))
+                self._txn().append_outbox(self._key, self._outbox(events))
             if self._transaction is not None:
                 self._transaction.commit()
                 self._transaction = None
@@ -310,7 +311,7 @@ class StoreUnitOfWork:
             new = rewrite(type_name, json.loads(payload))
             return None if new is None else _dumps(new)
 
-        return self._txn().rewrite_outbox(self.tenant_id, on_text)
+        return self._txn().rewrite_outbox(self._key, on_text)
 
     def rollback(self) -> None:
         """Discard everything not committed; loaded aggregates are forgotten (they may be stale)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from attrs import define
 
-from bizrel.adapters import Store
+from bizrel.adapters import Store, tenant_key
 from bizrel.analytics.columnar import is_columnar
 from bizrel.analytics.dialect import POSTGRES, SQLITE, Dialect
 from bizrel.core.errors import CurrencyMismatch, ValidationError
@@ -24,7 +24,7 @@ __all__ = ["PushdownSession", "pushdown", "sql_path"]
 @define
 class PushdownSession:
     dialect: Dialect
-    tenant_id: str
+    tenant_id: str  # the tenant's key as stored (`tenant_key`), bound in every query
     _read: Any
     _normalize: Any
 
@@ -108,4 +108,5 @@ def pushdown(store: Store, tenant_id: str) -> Iterator[PushdownSession]:
     dialect_name = getattr(store.backend, "dialect_name", None)
     if read is None or dialect_name not in ("sqlite", "postgres"):
         raise ValidationError("store", store.url, "push-down needs a SQL store (sqlite:// or postgresql://)")
-    yield PushdownSession(SQLITE if dialect_name == "sqlite" else POSTGRES, tenant_id, read, store.normalize)
+    key = tenant_key(tenant_id)  # checked and encoded as every other path stores it
+    yield PushdownSession(SQLITE if dialect_name == "sqlite" else POSTGRES, key, read, store.normalize)
