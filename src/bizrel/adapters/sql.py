@@ -13,7 +13,7 @@ from attrs import frozen
 
 from bizrel.adapters.backend import Filters, OutboxRecord, Row
 from bizrel.adapters.schema import AggregateTable, Migration, table_ddl
-from bizrel.core.errors import ConcurrencyConflict
+from bizrel.core.errors import ConcurrencyConflict, SchemaTooNew
 from bizrel.core.uow import Cmp
 
 _OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "!=": "<>"}
@@ -198,6 +198,13 @@ class SqlTransaction:
 
     def rollback(self) -> None:
         self._finish(False)
+
+
+def refuse_newer(applied: set[int], migrations: Sequence[Migration]) -> None:
+    """Raise SchemaTooNew when the database records a version above every migration known here."""
+    known = max(m.version for m in migrations)
+    if applied and max(applied) > known:
+        raise SchemaTooNew(max(applied), known)
 
 
 def migrate(cursor: Cursor, dialect: Dialect, migrations: Sequence[Migration], applied: set[int], now: str) -> None:

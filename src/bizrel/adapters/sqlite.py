@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from bizrel.adapters.backend import PendingEvent
 from bizrel.adapters.registry import MIGRATIONS
 from bizrel.adapters.schema import portable_value
-from bizrel.adapters.sql import Dialect, SqlTransaction, migrate
+from bizrel.adapters.sql import Dialect, SqlTransaction, migrate, refuse_newer
 
 __all__ = ["SqliteBackend"]
 
@@ -53,8 +53,10 @@ class SqliteBackend:
         conn = self._connect()
         try:
             self._migrate(conn)
-        finally:
-            self._release(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._release(conn)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -82,6 +84,9 @@ class SqliteBackend:
         conn.close()
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
+        # a file from a newer bizrel is refused before anything is written to it
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone():
+            refuse_newer({row[0] for row in conn.execute("SELECT version FROM schema_version")}, MIGRATIONS)
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(

@@ -16,6 +16,7 @@ from bizrel.core.errors import (
     MissingExtra,
     NotFound,
     PolicyViolation,
+    SchemaTooNew,
     ValidationError,
 )
 from bizrel.core.events import DomainEvent, MessageBus
@@ -69,6 +70,7 @@ __all__ = [
     "Progress",
     "Repository",
     "Result",
+    "SchemaTooNew",
     "SystemClock",
     "TenantId",
     "UnitOfWork",

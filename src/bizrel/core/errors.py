@@ -128,3 +128,15 @@ class MissingExtra(BizrelError, ImportError):
         self.extra = extra
         reason = f"needs an optional dependency: pip install 'bizrel[{extra}]'"
         super().__init__(feature, extra, reason, f"{feature} {reason}")
+
+
+class SchemaTooNew(ValidationError):
+    """A database was written by a newer bizrel: its schema version is above every one this code
+    knows. It is refused before anything is read or written, so the newer version can still open it."""
+
+    def __init__(self, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(
+            "schema_version", found, f"the database is at schema version {found}; this bizrel knows up to {known}"
+        )
