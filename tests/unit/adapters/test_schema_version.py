@@ -25,9 +25,14 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+RULE = (
+    "A database whose schema version is newer than this bizrel knows is refused with `SchemaTooNew`, "
+    "naming both versions, and left unchanged."
+)
+
+
+@pytest.mark.rule(RULE)
 def test_a_newer_sqlite_file_is_refused_and_left_byte_identical(tmp_path: Path) -> None:
-    """docs/security.md: "A database whose schema version is newer than this bizrel knows is refused
-    with `SchemaTooNew`, naming both versions, and left unchanged." """
     path = tmp_path / "crm.db"
     open_store(f"sqlite:///{path}").close()
     with sqlite3.connect(path) as conn:
@@ -62,6 +67,7 @@ CATALOG = (
 )
 
 
+@pytest.mark.rule(RULE)
 def test_a_newer_postgres_database_is_refused_and_left_unchanged(pg_new_database: Callable[[], str]) -> None:
     import psycopg
 

@@ -135,13 +135,19 @@ def tenant_and_intruder(draw: st.DrawFn) -> tuple[str, str]:
     return tenant, intruder
 
 
+@pytest.mark.rule(
+    "Every path to the data (a unit of work, analytics push-down, `bulk_load`, export, import, "
+    "`dispatch_pending`) checks the tenant id and binds its key; a tenant id that is not a non-empty "
+    "string of at most 128 characters without control characters is refused with a `ValidationError` "
+    "on `tenant_id`, on every path."
+)
+@pytest.mark.rule(
+    "No tenant id reaches another tenant's data on any path: the stored form of one tenant id (for "
+    "example `corp\\ud7ff` is stored as `corp\\ud7ff\\x01` on PostgreSQL) is refused as a tenant id."
+)
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pair=tenant_and_intruder())
 def test_no_path_reaches_another_tenant(adapter: tuple[Store, Recorder], pair: tuple[str, str]) -> None:
-    """docs/security.md: "Every path to the data (a unit of work, analytics push-down, `bulk_load`,
-    export, import, `dispatch_pending`) checks the tenant id and binds its key; a tenant id that is
-    not a non-empty string of at most 128 characters without control characters is refused with a
-    `ValidationError` on `tenant_id`, on every path." """
     store, recorder = adapter
     tenant, intruder = pair
     populate(store, recorder, tenant)
@@ -164,10 +170,12 @@ def test_no_path_reaches_another_tenant(adapter: tuple[Store, Recorder], pair: t
     assert recorder.seen[before:] == [tenant] * purchases
 
 
+@pytest.mark.rule(
+    "No tenant id reaches another tenant's data on any path: the stored form of one tenant id (for "
+    "example `corp\\ud7ff` is stored as `corp\\ud7ff\\x01` on PostgreSQL) is refused as a tenant id."
+)
 def test_the_reported_aliasing(adapter: tuple[Store, Recorder]) -> None:
-    """docs/security.md: "No tenant id reaches another tenant's data on any path: the stored form of
-    one tenant id (for example `corp\\ud7ff` is stored as `corp\\ud7ff\\x01` on PostgreSQL) is refused
-    as a tenant id." (the reproduction from the issue)"""
+    """The reproduction from the issue."""
     store, _ = adapter
     corp = f"corp{_salt}\ud7ff"
     with store.unit_of_work(corp) as uow:
