@@ -31,5 +31,12 @@ def check_id(field: str, value: object) -> str:
 
 
 def tenant(value: str) -> TenantId:
-    """Validate and type a tenant id."""
-    return TenantId(check_id("tenant_id", value))
+    """Validate and type a tenant id: an id (`check_id`) that is also well-formed text.
+
+    Surrogates are refused: stored JSON cannot tell the pair "\\ud800\\udc00" from the character
+    U+10000, so a tenant id holding one would come back from the outbox as another tenant's id.
+    """
+    check_id("tenant_id", value)
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValidationError("tenant_id", value, "must not contain surrogates (not well-formed Unicode text)")
+    return TenantId(value)

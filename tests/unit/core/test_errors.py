@@ -24,6 +24,7 @@ from bizrel.core.errors import (
     MissingExtra,
     NotFound,
     PolicyViolation,
+    SchemaTooNew,
     ValidationError,
     safe_repr,
 )
@@ -48,6 +49,7 @@ EXAMPLES: dict[type[BizrelError], tuple[BizrelError, str, str]] = {
         "contact_policy",
         "call to customer c-1",
     ),
+    SchemaTooNew: (SchemaTooNew(67, 60), "schema_version", "67"),
 }
 
 
