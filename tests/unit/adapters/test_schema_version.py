@@ -25,13 +25,14 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-RULE = (
+@pytest.mark.rule(
     "A database whose schema version is newer than this bizrel knows is refused with `SchemaTooNew`, "
     "naming both versions, and left unchanged."
 )
-
-
-@pytest.mark.rule(RULE)
+@pytest.mark.rule(
+    "A database whose `schema_version` is newer than every migration the code knows (written by a newer "
+    "bizrel) is refused with `SchemaTooNew`, naming both versions, before anything is written to it."
+)
 def test_a_newer_sqlite_file_is_refused_and_left_byte_identical(tmp_path: Path) -> None:
     path = tmp_path / "crm.db"
     open_store(f"sqlite:///{path}").close()
@@ -67,7 +68,14 @@ CATALOG = (
 )
 
 
-@pytest.mark.rule(RULE)
+@pytest.mark.rule(
+    "A database whose schema version is newer than this bizrel knows is refused with `SchemaTooNew`, "
+    "naming both versions, and left unchanged."
+)
+@pytest.mark.rule(
+    "A database whose `schema_version` is newer than every migration the code knows (written by a newer "
+    "bizrel) is refused with `SchemaTooNew`, naming both versions, before anything is written to it."
+)
 def test_a_newer_postgres_database_is_refused_and_left_unchanged(pg_new_database: Callable[[], str]) -> None:
     import psycopg
 
