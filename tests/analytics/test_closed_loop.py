@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -275,14 +276,21 @@ def test_mixed_currencies_are_refused_on_every_path(store: Store, tmp_path: Path
         "account": "Globex", "rep": "ann", "source": "web", "pipeline": "nb", "amount": Money(100, "EUR"),
         "opened": T0, "cycle": timedelta(days=3), "renewals": [], "churn": None,
     }  # fmt: skip
-    for second in ({**base, "amount": Money(5, "USD")}, {**base, "renewals": [Money(7, "USD")]}):
-        tenant = handed_over(store, [base, second], {})
-        with store.unit_of_work(tenant) as uow:
-            outcomes = deal_outcomes(uow)
-        for data in ([outcomes], [store], columnar("pandas", outcomes, tmp_path)):
-            with pytest.raises(CurrencyMismatch) as err:
-                closed_loop_report(*data, tenant_id=tenant if data[0] is store else None)
-            assert (err.value.field, err.value.expected, err.value.got) == ("currency", "EUR", "USD")
+    # A renewal in another currency can no longer be stored (a renewal keeps its term's currency), so
+    # mixed terms are checked on the paths that take outcomes directly.
+    tenant = handed_over(store, [base, {**base, "amount": Money(5, "USD")}], {})
+    with store.unit_of_work(tenant) as uow:
+        mixed_amounts = deal_outcomes(uow)
+    euro_deal = mixed_amounts[0]
+    mixed_terms = [attrs.evolve(euro_deal, terms=(*euro_deal.terms, Money(7, "USD")))]
+    cases = [
+        *([mixed_amounts], [store], columnar("pandas", mixed_amounts, tmp_path / "amounts")),
+        *([mixed_terms], columnar("pandas", mixed_terms, tmp_path / "terms")),
+    ]
+    for data in cases:
+        with pytest.raises(CurrencyMismatch) as err:
+            closed_loop_report(*data, tenant_id=tenant if data[0] is store else None)
+        assert (err.value.field, err.value.expected, err.value.got) == ("currency", "EUR", "USD")
 
 
 def test_bad_columnar_inputs_name_the_field(store: Store) -> None:

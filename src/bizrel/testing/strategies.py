@@ -17,6 +17,7 @@ from bizrel.core.currencies import MINOR_UNITS
 from bizrel.core.errors import ValidationError
 from bizrel.core.ids import TenantId
 from bizrel.core.money import Currency, Money
+from bizrel.customer.contact_policy import DEFAULT_CONTACT_POLICY, ContactPolicy, TenantContactPolicy
 from bizrel.customer.customers import CUSTOMER_SETTINGS_ID, AttributeType, CustomerSettings, Lifecycle
 from bizrel.customer.loyalty.program import LoyaltyProgram, Tier
 from bizrel.sales.pipeline import Opportunity, Pipeline, Stage
@@ -271,6 +272,8 @@ def aggregates(cls: type[T], *, tenant_id: str, texts: st.SearchStrategy[str] | 
         return cast(st.SearchStrategy[T], _loyalty_programs(tenant_id, text))
     if cls is CustomerSettings:
         return cast(st.SearchStrategy[T], _customer_settings(tenant_id, text))
+    if cls is TenantContactPolicy:
+        return cast(st.SearchStrategy[T], _tenant_contact_policies(tenant_id))
     return instances(cls, tenant_id=tenant_id, texts=text)
 
 
@@ -289,6 +292,13 @@ def _loyalty_programs(draw: st.DrawFn, tenant_id: str, texts: st.SearchStrategy[
         )
     except ValidationError:
         reject()  # a text the program's rules refuse
+
+
+@st.composite
+def _tenant_contact_policies(draw: st.DrawFn, tenant_id: str) -> TenantContactPolicy:
+    at = draw(st.datetimes(datetime(2000, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)), label="updated_at")  # noqa: DTZ001 (hypothesis bounds are naive)
+    policy = draw(st.sampled_from([DEFAULT_CONTACT_POLICY, ContactPolicy()]), label="policy")
+    return TenantContactPolicy.configure(tenant_id=TenantId(tenant_id), policy=policy, at=at)
 
 
 @st.composite
