@@ -1,6 +1,6 @@
-"""The base of every result people look at: JSON form, DataFrames and Arrow tables.
+"""The base of every result people look at: JSON form and DataFrames.
 
-A result lays itself out as rows (`to_rows()`); `to_pandas()`, `to_polars()` and `to_arrow()` are
+A result lays itself out as rows (`to_rows()`); `to_pandas()` and `to_polars()` are
 shortcuts for the conversions in `bizrel.frames`, the edge layer that owns the optional DataFrame
 libraries: it is loaded on the call, so the domain neither imports nor needs pandas, polars or
 pyarrow, and a missing extra is a MissingExtra error that names the pip command.
@@ -29,13 +29,9 @@ class Result(Primitives):
         raise NotImplementedError
 
     def to_pandas(self) -> Any:
-        """A pandas.DataFrame of `to_rows()`: money as exact Decimal columns beside a currency column."""
+        """A pandas.DataFrame of `to_rows()`, Decimals kept exact."""
         return _frames("to_pandas")(self)
 
     def to_polars(self) -> Any:
-        """A polars.DataFrame of `to_rows()`: money as exact Decimal columns beside a currency column."""
+        """A polars.DataFrame of `to_rows()`, Decimals kept exact."""
         return _frames("to_polars")(self)
-
-    def to_arrow(self) -> Any:
-        """A pyarrow.Table of `to_rows()`: money as exact decimal128 columns beside a currency column."""
-        return _frames("to_arrow")(self)
